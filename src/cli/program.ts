@@ -1,0 +1,17 @@
+import { Command } from 'commander';
+import { registerSimulateCommand } from './commands/simulate.ts';
+import { registerNormalizeCommand } from './commands/normalize.ts';
+
+/**
+ * The command tree. Each command's action sets `process.exitCode` (0 by default); usage errors surface
+ * as CommanderError. Nothing below cli/main.ts ends the process.
+ */
+export function buildProgram(): Command {
+  const program = new Command('onedrive-connector')
+    .description('Collect OneDrive and SharePoint file activity from Microsoft 365 tenants into Kafka.')
+    .showHelpAfterError()
+    .exitOverride();
+  registerSimulateCommand(program);
+  registerNormalizeCommand(program);
+  return program;
+}
