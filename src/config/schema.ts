@@ -1,0 +1,138 @@
+import { z } from 'zod';
+import { CLOUD_NAMES } from './clouds.ts';
+
+/**
+ * The one configuration schema. Strict everywhere (an unknown key is an error, usually a typo),
+ * defaults live here, units are in the names. Secrets are never values in the file: the file names
+ * the environment variable or mounted file that holds them.
+ */
+
+const guid = z
+  .string()
+  .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, 'must be a GUID');
+
+const httpsUrl = z
+  .string()
+  .url()
+  .refine((value) => value.startsWith('https://'), 'must be an https:// URL')
+  .transform((value) => value.replace(/\/+$/, ''));
+
+/** Where a secret comes from: exactly one of an environment variable or a file (e.g. a mounted Kubernetes secret). */
+const secretSource = z
+  .strictObject({ env: z.string().min(1).optional(), file: z.string().min(1).optional() })
+  .refine((source) => (source.env === undefined) !== (source.file === undefined), 'give exactly one of env or file');
+
+export type SecretSource = z.infer<typeof secretSource>;
+
+const tenantSchema = z.strictObject({
+  id: guid,
+  displayName: z.string().min(1).optional(),
+  cloud: z.enum(CLOUD_NAMES).default('commercial'),
+  /** The licence plan, informative (E5 tenants get about twice the baseline quota). */
+  plan: z.string().min(1).default('unknown'),
+  /** Overrides connector.requestsPerMinute for this tenant. */
+  requestsPerMinute: z.number().int().positive().optional(),
+});
+
+export type TenantConfig = z.infer<typeof tenantSchema>;
+
+const authSchema = z
+  .strictObject({
+    clientId: guid,
+    clientSecret: secretSource.optional(),
+    certificate: z
+      .strictObject({
+        /** PEM private key (a secret: env or file). */
+        privateKey: secretSource,
+        /** PEM certificate file; its SHA-1 thumbprint identifies the key to Entra ID. */
+        certificateFile: z.string().min(1),
+      })
+      .optional(),
+  })
+  .refine(
+    (auth) => (auth.clientSecret === undefined) !== (auth.certificate === undefined),
+    'give exactly one of clientSecret or certificate',
+  );
+
+const endpointOverridesSchema = z.strictObject({
+  /** Replaces every tenant's token authority host (how tests and the demo point at the simulator). */
+  loginBaseUrl: httpsUrl.optional(),
+  /** Replaces every tenant's API host. The bearer token is only ever sent to this host. */
+  apiBaseUrl: httpsUrl.optional(),
+  /** Extra CA certificate (PEM file) to trust for both, e.g. the simulator's. */
+  caFile: z.string().min(1).optional(),
+});
+
+const connectorSchema = z.strictObject({
+  /** Our vendor tenant GUID, sent as PublisherIdentifier on every call so tenants get their own quota. */
+  publisherIdentifier: guid,
+  /** exactly-once: a blob's events and its cursor commit in one Kafka transaction. */
+  deliveryMode: z.enum(['exactly-once', 'at-least-once']).default('exactly-once'),
+  contentTypes: z.array(z.literal('Audit.SharePoint')).min(1).default(['Audit.SharePoint']),
+  pollIntervalSeconds: z.number().positive().default(60),
+  /** First run (no cursor): how far back to start. The API keeps 7 days. */
+  firstRunLookbackHours: z.number().positive().max(168).default(24),
+  windowOverlapSeconds: z.number().int().min(0).max(3600).default(900),
+  /** Listing stops this far before now, so a window is not listed while Microsoft still fills it. */
+  windowEndLagSeconds: z.number().int().min(0).max(3600).default(60),
+  maxWindowHours: z.number().positive().max(24).default(24),
+  requestsPerMinute: z.number().int().positive().default(2000),
+  requestTimeoutSeconds: z.number().positive().default(60),
+  /** Blobs downloaded or being published at once, per tenant. */
+  blobConcurrencyPerTenant: z.number().int().positive().default(4),
+  /** Blobs tracked but not yet committed, per tenant: the tracker blocks listing past this (backpressure). */
+  maxInflightBlobsPerTenant: z.number().int().positive().default(64),
+  /** Blobs in flight across all tenants. */
+  maxInflightBlobs: z.number().int().positive().default(32),
+  /** Blob bytes held in memory across all tenants; past it, downloads spool to disk. */
+  maxInflightBytes: z.number().int().positive().default(256 * 1024 * 1024),
+  /** A single blob larger than this always spools to disk. */
+  maxInMemoryBlobBytes: z.number().int().positive().default(16 * 1024 * 1024),
+  spoolDirectory: z.string().min(1).optional(),
+  /** Events per Kafka send within a blob. */
+  publishBatchEvents: z.number().int().positive().default(1000),
+  /** Attempts on a blob whose content stays malformed before its parsed part is kept and the rest dead-lettered. */
+  malformedBlobAttempts: z.number().int().positive().default(3),
+  maxBackoffSeconds: z.number().positive().default(300),
+  shutdownTimeoutSeconds: z.number().positive().default(30),
+});
+
+const kafkaSchema = z.strictObject({
+  brokers: z.array(z.string().min(1)).min(1),
+  clientId: z.string().min(1).default('onedrive-connector'),
+  ssl: z.boolean().default(false),
+  topics: z
+    .strictObject({
+      events: z.string().min(1).default('onedrive.file-events.v1'),
+      deadLetter: z.string().min(1).default('onedrive.dead-letter.v1'),
+      cursors: z.string().min(1).default('onedrive.cursors.v1'),
+    })
+    .prefault({}),
+  compression: z.enum(['none', 'gzip']).default('gzip'),
+  /** The shard this process owns; its transactional id is `<transactionalIdPrefix>-shard-<shard>`. */
+  shard: z.number().int().min(0).default(0),
+  transactionalIdPrefix: z.string().min(1).default('onedrive-connector'),
+  transactionTimeoutSeconds: z.number().int().positive().default(120),
+  /** Create missing topics on start (cursors compacted). */
+  createTopics: z.boolean().default(true),
+  topicPartitions: z.number().int().positive().default(6),
+  replicationFactor: z.number().int().positive().default(1),
+});
+
+export const configSchema = z.strictObject({
+  connector: connectorSchema,
+  auth: authSchema,
+  endpoints: endpointOverridesSchema.prefault({}),
+  tenants: z
+    .array(tenantSchema)
+    .min(1)
+    .refine((tenants) => new Set(tenants.map((t) => t.id.toLowerCase())).size === tenants.length, 'tenant ids must be unique'),
+  kafka: kafkaSchema,
+  metrics: z
+    .strictObject({ enabled: z.boolean().default(true), host: z.string().default('0.0.0.0'), port: z.number().int().min(0).max(65535).default(9464) })
+    .prefault({}),
+  log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info') }).prefault({}),
+});
+
+export type ConnectorConfig = z.infer<typeof configSchema>;
+export type ConnectorConfigInput = z.input<typeof configSchema>;

@@ -1,0 +1,52 @@
+import type { Clock } from '../../contracts/clock.ts';
+
+/**
+ * One tenant's request budget (default 2,000 requests/min, Microsoft's baseline), shared by listing,
+ * subscription calls and blob downloads. A token bucket holding a few seconds' worth, so bursts stay
+ * small; a throttling answer pauses the whole budget until the wait is over.
+ */
+export class RateBudget {
+  readonly #clock: Clock;
+  readonly #perMs: number;
+  readonly #capacity: number;
+  #tokens: number;
+  #updatedAt: number;
+  #pausedUntil = 0;
+
+  constructor(requestsPerMinute: number, clock: Clock, burstSeconds = 5) {
+    this.#clock = clock;
+    this.#perMs = requestsPerMinute / 60_000;
+    this.#capacity = Math.max(1, Math.floor(this.#perMs * burstSeconds * 1000));
+    this.#tokens = this.#capacity;
+    this.#updatedAt = clock.now();
+  }
+
+  /** Waits until a request may be sent. Rejects only when the signal aborts. */
+  async take(signal?: AbortSignal): Promise<void> {
+    for (;;) {
+      const now = this.#clock.now();
+      this.#refill(now);
+      const pause = this.#pausedUntil - now;
+      if (pause > 0) {
+        await this.#clock.sleep(pause, signal);
+        continue;
+      }
+      if (this.#tokens >= 1) {
+        this.#tokens -= 1;
+        return;
+      }
+      await this.#clock.sleep(Math.ceil((1 - this.#tokens) / this.#perMs), signal);
+    }
+  }
+
+  /** Called on a throttling answer: nobody in this tenant sends until `untilMs`. */
+  pauseUntil(untilMs: number): void {
+    this.#pausedUntil = Math.max(this.#pausedUntil, untilMs);
+    this.#tokens = 0;
+  }
+
+  #refill(now: number): void {
+    this.#tokens = Math.min(this.#capacity, this.#tokens + (now - this.#updatedAt) * this.#perMs);
+    this.#updatedAt = now;
+  }
+}

@@ -1,0 +1,121 @@
+import { X509Certificate } from 'node:crypto';
+import { ConfidentialClientApplication, type INetworkModule, type NodeAuthOptions } from '@azure/msal-node';
+import { ConnectorError } from '../../contracts/errors.ts';
+import type { TenantEndpoints } from './endpoints.ts';
+
+/** Gives a bearer token for one tenant. msal caches it and refreshes it shortly before expiry. */
+export interface TokenProvider {
+  /** `forceRefresh` after the API answered 401 for a token msal still considered valid. */
+  getToken(options?: { forceRefresh?: boolean }): Promise<string>;
+}
+
+export type ClientCredential =
+  | { kind: 'secret'; clientSecret: string }
+  | { kind: 'certificate'; privateKeyPem: string; certificatePem: string };
+
+export interface MsalTokenProviderOptions {
+  clientId: string;
+  credential: ClientCredential;
+  endpoints: TenantEndpoints;
+  networkClient: INetworkModule;
+}
+
+/**
+ * Authority metadata given up front, so msal needs no discovery round trip (and none to a host we did
+ * not configure): the v2 endpoints derive from the authority by Entra ID's fixed layout.
+ */
+function authorityMetadata(authority: string): string {
+  return JSON.stringify({
+    token_endpoint: `${authority}/oauth2/v2.0/token`,
+    authorization_endpoint: `${authority}/oauth2/v2.0/authorize`,
+    end_session_endpoint: `${authority}/oauth2/v2.0/logout`,
+    issuer: `${authority}/v2.0`,
+    jwks_uri: `${authority}/discovery/v2.0/keys`,
+  });
+}
+
+function credentialOptions(credential: ClientCredential): Pick<NodeAuthOptions, 'clientSecret' | 'clientCertificate'> {
+  if (credential.kind === 'secret') return { clientSecret: credential.clientSecret };
+  const certificate = new X509Certificate(credential.certificatePem);
+  return {
+    clientCertificate: {
+      thumbprintSha256: certificate.fingerprint256.replaceAll(':', ''),
+      privateKey: credential.privateKeyPem,
+    },
+  };
+}
+
+export function createMsalTokenProvider(options: MsalTokenProviderOptions): TokenProvider {
+  const { endpoints } = options;
+  const app = new ConfidentialClientApplication({
+    auth: {
+      clientId: options.clientId,
+      authority: endpoints.authority,
+      knownAuthorities: [new URL(endpoints.authority).host],
+      authorityMetadata: authorityMetadata(endpoints.authority),
+      ...credentialOptions(options.credential),
+    },
+    system: { networkClient: options.networkClient },
+  });
+  return {
+    async getToken(request = {}) {
+      try {
+        const result = await app.acquireTokenByClientCredential({
+          scopes: [endpoints.scope],
+          skipCache: request.forceRefresh === true,
+        });
+        if (result === null) throw new Error('msal returned no token');
+        return result.accessToken;
+      } catch (error) {
+        throw mapAuthError(error, endpoints.tenantId);
+      }
+    },
+  };
+}
+
+/**
+ * Entra ID answers with AADSTS codes; the tenant admin needs to know which of a handful of things to
+ * fix. Unknown codes stay retriable only when they look like transport or server trouble.
+ */
+export function mapAuthError(error: unknown, tenantId: string): ConnectorError {
+  if (error instanceof ConnectorError) return error;
+  const text = describe(error);
+  const aadsts = /AADSTS(\d+)/.exec(text)?.[0];
+  const fail = (code: string, message: string, retriable = false): ConnectorError =>
+    new ConnectorError(code, `${message} (${aadsts ?? 'no AADSTS code'})`, { stage: 'auth', retriable, cause: error });
+  switch (aadsts) {
+    case 'AADSTS700016':
+    case 'AADSTS650051':
+    case 'AADSTS65001':
+      return fail('AUTH_CONSENT_MISSING', `The application is not consented in tenant ${tenantId}: a tenant admin must grant admin consent for ActivityFeed.Read`);
+    case 'AADSTS7000215':
+    case 'AADSTS7000222':
+      return fail('AUTH_BAD_SECRET', 'The client secret was rejected (wrong or expired): rotate it and update the secret');
+    case 'AADSTS700027':
+    case 'AADSTS700024':
+      return fail('AUTH_BAD_CERTIFICATE', 'The certificate assertion was rejected: check the certificate registered for the application');
+    case 'AADSTS90002':
+    case 'AADSTS90072':
+      return fail('AUTH_UNKNOWN_TENANT', `Tenant ${tenantId} was not found by Entra ID: check the tenant id and cloud`);
+    case undefined:
+      break;
+    default:
+      return fail('AUTH_FAILED', `Token request failed: ${text.slice(0, 300)}`);
+  }
+  if (/ECONN|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|socket|network|timeout|5\d\d/i.test(text)) {
+    return new ConnectorError('AUTH_UNAVAILABLE', `Token endpoint unreachable: ${text.slice(0, 300)}`, {
+      stage: 'auth',
+      retriable: true,
+      cause: error,
+    });
+  }
+  return new ConnectorError('AUTH_FAILED', `Token request failed: ${text.slice(0, 300)}`, { stage: 'auth', retriable: false, cause: error });
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) {
+    const extra = error as Error & { errorCode?: string; errorMessage?: string; subError?: string };
+    return [extra.errorCode, extra.errorMessage, extra.subError, error.message].filter(Boolean).join(' ');
+  }
+  return String(error);
+}
