@@ -1,0 +1,135 @@
+/**
+ * Where the file is: name and server-relative directory, from ObjectId first (schema.md §7), falling
+ * back to SiteUrl + SourceRelativeUrl + SourceFileName when ObjectId does not end in the file's name
+ * (anonymised samples carry `https://example.com/`). Sharing records put the file name inside
+ * SourceRelativeUrl; that is tolerated. Everything is decoded segment by segment, so a literal `%`
+ * or `#` in a file name survives.
+ */
+
+export interface SplitUrl {
+  /** Lower-case host without port or trailing dot; '' when the value has none. */
+  host: string;
+  /** Decoded, non-empty path segments. */
+  segments: string[];
+}
+
+const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
+
+/**
+ * Splits a URL-ish string without the WHATWG parser: real ObjectIds contain raw spaces, `#` and `%`
+ * in file names, which a URL parser would treat as fragments or reject. A value without a scheme
+ * (`partner.acme.com/shared documents/…`) is read as host + path; one starting with `/` as a path.
+ */
+export function splitUrl(value: string): SplitUrl {
+  let rest = value.trim();
+  let host = '';
+  if (SCHEME.test(rest) || !rest.startsWith('/')) {
+    rest = rest.replace(SCHEME, '');
+    const slash = rest.indexOf('/');
+    const authority = slash < 0 ? rest : rest.slice(0, slash);
+    rest = slash < 0 ? '' : rest.slice(slash);
+    host = authority.replace(/^.*@/, '').replace(/:\d*$/, '').replace(/\.$/, '').toLowerCase();
+  }
+  return { host, segments: splitPath(rest) };
+}
+
+export function splitPath(path: string): string[] {
+  return path
+    .split('/')
+    .filter((segment) => segment !== '')
+    .map(decodeSegment);
+}
+
+function decodeSegment(segment: string): string {
+  if (!segment.includes('%')) return segment;
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment; // a literal '%' in a name
+  }
+}
+
+export function directoryOf(segments: readonly string[]): string {
+  return segments.length === 0 ? '/' : `/${segments.join('/')}/`;
+}
+
+export interface FileLocation {
+  name: string;
+  directory: string;
+}
+
+export interface LocationInputs {
+  objectId: string;
+  siteUrl: string | null;
+  relativeUrl: string | null;
+  fileName: string | null;
+}
+
+/**
+ * The file's name and directory, or null when neither ObjectId nor the Source* fields name a file.
+ * ObjectId wins when it is consistent with the Source* fields it is documented to be built from
+ * (its last segment is SourceFileName, its folder ends with SourceRelativeUrl); otherwise — or when
+ * it names no file at all — SiteUrl + SourceRelativeUrl + SourceFileName is used.
+ */
+export function locateFile(inputs: LocationInputs): FileLocation | null {
+  const fromObject = splitUrl(inputs.objectId).segments;
+  const last = fromObject.at(-1);
+  const expected = inputs.fileName === null ? null : (splitPath(inputs.fileName).at(-1) ?? null);
+  const fromSite =
+    expected === null ? null : { name: expected, directory: directoryFromSite(inputs.siteUrl, inputs.relativeUrl, expected) };
+  if (last === undefined || (expected !== null && !sameName(last, expected))) return fromSite;
+  const fromObjectId = { name: last, directory: directoryOf(fromObject.slice(0, -1)) };
+  if (fromSite === null || inputs.siteUrl === null) return fromObjectId;
+  return fromObjectId.directory.toLowerCase().endsWith(relativeFolder(inputs.relativeUrl, last).toLowerCase()) ? fromObjectId : fromSite;
+}
+
+/** SourceRelativeUrl as a folder path ending in `/` (without the file name sharing records append). */
+function relativeFolder(relativeUrl: string | null, fileName: string): string {
+  const relative = relativeUrl === null ? [] : splitPath(relativeUrl);
+  const lastRelative = relative.at(-1);
+  if (lastRelative !== undefined && sameName(lastRelative, fileName)) relative.pop();
+  return directoryOf(relative);
+}
+
+/**
+ * SiteUrl + a site-relative folder. The relative part may already end with the file name (sharing
+ * records) and may or may not start with `/` — both are handled. SiteUrl's trailing slash varies.
+ */
+export function directoryFromSite(siteUrl: string | null, relativeUrl: string | null, fileName: string | null): string {
+  const site = siteUrl === null ? [] : splitUrl(siteUrl).segments;
+  const relative = splitPath(relativeFolder(relativeUrl, fileName ?? ''));
+  // Some records give a server-relative folder that already starts with the site path.
+  const overlaps = site.length > 0 && site.every((segment, i) => sameName(segment, relative[i] ?? ''));
+  return directoryOf(overlaps ? relative : [...site, ...relative]);
+}
+
+function sameName(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
+}
+
+export interface Destination {
+  name: string;
+  directory: string;
+  originalName: string | null;
+  originalDirectory: string | null;
+}
+
+/**
+ * Rename, move and copy: the destination becomes `file.*`, the source `file.original*`. The API
+ * documents Destination* for FileCopied/FileMoved only; when they are missing the source location is
+ * all we know, so it stays `file.*` and `original*` is null (unknown, not "unchanged").
+ */
+export function applyDestination(
+  source: FileLocation,
+  siteUrl: string | null,
+  destinationRelativeUrl: string | null,
+  destinationFileName: string | null,
+): Destination {
+  if (destinationRelativeUrl === null && destinationFileName === null) {
+    return { ...source, originalName: null, originalDirectory: null };
+  }
+  const name = destinationFileName === null ? source.name : (splitPath(destinationFileName).at(-1) ?? source.name);
+  const directory =
+    destinationRelativeUrl === null ? source.directory : directoryFromSite(siteUrl, destinationRelativeUrl, name);
+  return { name, directory, originalName: source.name, originalDirectory: source.directory };
+}
