@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 import { registerSimulateCommand } from './commands/simulate.ts';
 import { registerNormalizeCommand } from './commands/normalize.ts';
+import { registerRunCommand } from './commands/run.ts';
+import { registerConfigCommand } from './commands/config.ts';
 
 /**
  * The command tree. Each command's action sets `process.exitCode` (0 by default); usage errors surface
@@ -11,6 +13,8 @@ export function buildProgram(): Command {
     .description('Collect OneDrive and SharePoint file activity from Microsoft 365 tenants into Kafka.')
     .showHelpAfterError()
     .exitOverride();
+  registerRunCommand(program);
+  registerConfigCommand(program);
   registerSimulateCommand(program);
   registerNormalizeCommand(program);
   return program;

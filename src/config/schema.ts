@@ -94,6 +94,8 @@ const connectorSchema = z.strictObject({
   /** Attempts on a blob whose content stays malformed before its parsed part is kept and the rest dead-lettered. */
   malformedBlobAttempts: z.number().int().positive().default(3),
   maxBackoffSeconds: z.number().positive().default(300),
+  /** Event ids remembered per tenant to drop records Microsoft repeats across blobs. */
+  dedupeEventIdsPerTenant: z.number().int().min(0).default(100_000),
   shutdownTimeoutSeconds: z.number().positive().default(30),
 });
 

@@ -1,0 +1,43 @@
+import type { Command } from 'commander';
+import { ConfigError, loadConfigFile } from '../../config/load.ts';
+import { createConnector } from '../../runtime/connector.ts';
+import { createLogger } from '../../telemetry/logger.ts';
+import { onShutdownSignals } from '../signals.ts';
+
+export function registerRunCommand(program: Command): void {
+  program
+    .command('run')
+    .description('Run the connector: poll every configured tenant and publish file events to Kafka until SIGTERM.')
+    .requiredOption('-c, --config <file>', 'configuration file (YAML or JSON); secrets come from env vars or files it names')
+    .addHelpText(
+      'after',
+      '\nSIGTERM/SIGINT stops new work, drains in-flight deliveries within connector.shutdownTimeoutSeconds and\ncommits only what Kafka acknowledged; a second signal exits at once.',
+    )
+    .action(async (options: { config: string }) => {
+      let config;
+      try {
+        config = await loadConfigFile(options.config);
+      } catch (error) {
+        if (error instanceof ConfigError) {
+          process.stderr.write(`${error.message}\n`);
+          process.exitCode = 1;
+          return;
+        }
+        throw error;
+      }
+      const logger = createLogger({ level: config.log.level });
+      const connector = await createConnector(config, { logger });
+      let stopRequested: (() => void) | undefined;
+      const stopped = new Promise<void>((resolve) => (stopRequested = resolve));
+      const release = onShutdownSignals((signal) => {
+        logger.info({ signal }, 'Shutdown requested');
+        stopRequested?.();
+      });
+      await connector.start();
+      const fatal = await Promise.race([stopped.then(() => undefined), connector.fatal]);
+      if (fatal !== undefined) logger.fatal({ code: fatal.code, err: fatal.message }, 'Cannot continue');
+      const { drained } = await connector.stop();
+      release();
+      process.exitCode = fatal !== undefined ? 2 : drained ? 0 : 1;
+    });
+}

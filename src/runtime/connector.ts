@@ -1,0 +1,206 @@
+import { readFile } from 'node:fs/promises';
+import pLimit from 'p-limit';
+import type { Agent } from 'undici';
+import type { CheckpointStore } from '../contracts/checkpoint.ts';
+import { systemClock, type Clock } from '../contracts/clock.ts';
+import type { ConnectorError } from '../contracts/errors.ts';
+import type { Sink } from '../contracts/sink.ts';
+import { resolveSecret } from '../config/load.ts';
+import type { ConnectorConfig } from '../config/schema.ts';
+import { KafkaCheckpointStore } from '../checkpoint/kafka-checkpoint-store.ts';
+import { RecentEventIds } from '../pipeline/recent-event-ids.ts';
+import { createKafka } from '../sink/kafka/kafka-client.ts';
+import { KafkaSink } from '../sink/kafka/kafka-sink.ts';
+import { ensureTopics } from '../sink/kafka/topics.ts';
+import { BlobSpool } from '../source/blob-spool.ts';
+import { ManagementApiClient } from '../source/o365/api-client.ts';
+import { tenantEndpoints } from '../source/o365/endpoints.ts';
+import { createHttpAgent } from '../source/o365/http.ts';
+import { msalNetworkClient } from '../source/o365/msal-network.ts';
+import { RateBudget } from '../source/o365/rate-budget.ts';
+import { createMsalTokenProvider, type ClientCredential } from '../source/o365/token-provider.ts';
+import { TenantPoller } from '../source/poller/tenant-poller.ts';
+import type { TenantStatus } from '../source/poller/tenant-status.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import { createMetrics, enableProcessMetrics, type Metrics } from '../telemetry/metrics.ts';
+import { normalize } from '../transform/normalize/index.ts';
+import { ByteBudget } from '../util/byte-budget.ts';
+import { SerialGate } from '../util/serial-gate.ts';
+import { startStatusServer } from './status-server.ts';
+
+export interface ConnectorDeps {
+  logger: Logger;
+  clock?: Clock;
+  env?: NodeJS.ProcessEnv;
+  metrics?: Metrics;
+  /** Replace the Kafka sink and store (unit tests); production always uses Kafka. */
+  sink?: Sink;
+  store?: CheckpointStore;
+}
+
+export interface Connector {
+  start(): Promise<void>;
+  /** Stops new work, drains in-flight deliveries within shutdownTimeoutSeconds, commits the acked prefix. */
+  stop(): Promise<{ drained: boolean }>;
+  statuses(): Record<string, TenantStatus>;
+  progress(): Record<string, { listedUpToMs: number | undefined; pendingBlobs: number }>;
+  readonly metrics: Metrics;
+  /** Where /metrics and /status are served, once started (undefined when disabled). */
+  metricsUrl(): string | undefined;
+  /** Settles when the connector cannot continue (e.g. fenced by a newer owner of its shard). */
+  readonly fatal: Promise<ConnectorError>;
+}
+
+async function loadCredential(config: ConnectorConfig, env: NodeJS.ProcessEnv): Promise<ClientCredential> {
+  const { auth } = config;
+  if (auth.clientSecret !== undefined) return { kind: 'secret', clientSecret: await resolveSecret(auth.clientSecret, env) };
+  if (auth.certificate === undefined) throw new Error('config validation guarantees a secret or a certificate');
+  return {
+    kind: 'certificate',
+    privateKeyPem: await resolveSecret(auth.certificate.privateKey, env),
+    certificatePem: await readFile(auth.certificate.certificateFile, 'utf8'),
+  };
+}
+
+/**
+ * The composition root: builds every part from the configuration and wires them. Nothing else
+ * constructs Kafka clients, HTTP agents or pollers.
+ */
+export async function createConnector(config: ConnectorConfig, deps: ConnectorDeps): Promise<Connector> {
+  const clock = deps.clock ?? systemClock;
+  const env = deps.env ?? process.env;
+  const logger = deps.logger;
+  const metrics = deps.metrics ?? createMetrics();
+  if (deps.metrics === undefined) enableProcessMetrics(metrics);
+  const c = config.connector;
+
+  const credential = await loadCredential(config, env);
+  const caPem = config.endpoints.caFile === undefined ? undefined : await readFile(config.endpoints.caFile, 'utf8');
+  const agent: Agent = createHttpAgent({ caPem, timeoutMs: c.requestTimeoutSeconds * 1000 });
+  const networkClient = msalNetworkClient(agent, c.requestTimeoutSeconds * 1000);
+
+  const kafka = createKafka({ clientId: config.kafka.clientId, brokers: config.kafka.brokers, ssl: config.kafka.ssl, logger });
+  const sink =
+    deps.sink ??
+    new KafkaSink({
+      kafka,
+      topics: config.kafka.topics,
+      mode: c.deliveryMode,
+      shard: config.kafka.shard,
+      transactionalIdPrefix: config.kafka.transactionalIdPrefix,
+      compression: config.kafka.compression,
+      maxBatchMessages: c.publishBatchEvents,
+      transactionTimeoutMs: config.kafka.transactionTimeoutSeconds * 1000,
+      logger,
+    });
+  const store = deps.store ?? new KafkaCheckpointStore({ kafka, topic: config.kafka.topics.cursors, readDeadlineMs: 120_000, logger });
+
+  const memory = new ByteBudget(c.maxInflightBytes, (used) => metrics.inflightBytes.set(used));
+  const spool = new BlobSpool({
+    memory,
+    maxInMemoryBytes: c.maxInMemoryBlobBytes,
+    directory: c.spoolDirectory,
+    onSpill: () => metrics.spooledBlobs.inc(),
+  });
+  const globalLimit = pLimit(c.maxInflightBlobs);
+  const gate = new SerialGate();
+  let reportFatal: (error: ConnectorError) => void = () => undefined;
+  const fatal = new Promise<ConnectorError>((resolve) => (reportFatal = resolve));
+
+  const pollers = config.tenants.map((tenant) => {
+    const endpoints = tenantEndpoints(config, tenant);
+    const tenantLogger = logger.child({ tenant: tenant.id });
+    const api = new ManagementApiClient({
+      endpoints,
+      publisherIdentifier: c.publisherIdentifier,
+      tokens: createMsalTokenProvider({ clientId: config.auth.clientId, credential, endpoints, networkClient }),
+      dispatcher: agent,
+      budget: new RateBudget(tenant.requestsPerMinute ?? c.requestsPerMinute, clock),
+      clock,
+      metrics,
+      logger: tenantLogger,
+      timeoutMs: c.requestTimeoutSeconds * 1000,
+      maxBackoffMs: c.maxBackoffSeconds * 1000,
+    });
+    return new TenantPoller({
+      tenantId: tenant.id,
+      api,
+      sink,
+      store,
+      spool,
+      globalLimit,
+      gate,
+      normalize: (record) => normalize(record, { tenantId: tenant.id, now: () => new Date(clock.now()) }),
+      recentIds: new RecentEventIds(c.dedupeEventIdsPerTenant),
+      clock,
+      metrics,
+      logger,
+      onFatal: (error) => reportFatal(error),
+      settings: {
+        pollIntervalMs: c.pollIntervalSeconds * 1000,
+        firstRunLookbackMs: c.firstRunLookbackHours * 3600_000,
+        overlapMs: c.windowOverlapSeconds * 1000,
+        endLagMs: c.windowEndLagSeconds * 1000,
+        maxWindowMs: c.maxWindowHours * 3600_000,
+        blobConcurrency: c.blobConcurrencyPerTenant,
+        maxInflightBlobs: c.maxInflightBlobsPerTenant,
+        batchEvents: c.publishBatchEvents,
+        malformedBlobAttempts: c.malformedBlobAttempts,
+        maxBackoffMs: c.maxBackoffSeconds * 1000,
+      },
+    });
+  });
+
+  const stopController = new AbortController();
+  const runs: Array<Promise<void>> = [];
+  let server: Awaited<ReturnType<typeof startStatusServer>> | undefined;
+  let started = false;
+  let stopping: Promise<{ drained: boolean }> | undefined;
+  const statuses = (): Record<string, TenantStatus> => Object.fromEntries(pollers.map((p, i) => [config.tenants[i]?.id ?? String(i), p.status]));
+
+  return {
+    metrics,
+    fatal,
+    statuses,
+    metricsUrl: () => server?.url,
+    progress: () => Object.fromEntries(pollers.map((p, i) => [config.tenants[i]?.id ?? String(i), p.progress()])),
+    async start() {
+      if (config.metrics.enabled) {
+        server = await startStatusServer({ host: config.metrics.host, port: config.metrics.port, registry: metrics.registry, statuses, ready: () => started });
+      }
+      if (config.kafka.createTopics && deps.sink === undefined) {
+        await ensureTopics(kafka, {
+          events: config.kafka.topics.events,
+          deadLetter: config.kafka.topics.deadLetter,
+          cursors: config.kafka.topics.cursors,
+          partitions: config.kafka.topicPartitions,
+          replicationFactor: config.kafka.replicationFactor,
+        });
+      }
+      // Fence first, then read cursors: a zombie owner of this shard can no longer commit after this.
+      await sink.start();
+      await store.start();
+      for (const poller of pollers) runs.push(poller.run(stopController.signal));
+      started = true;
+      logger.info({ tenants: pollers.length, mode: c.deliveryMode, metrics: server?.url }, 'Connector started');
+    },
+    stop() {
+      stopping ??= (async () => {
+        stopController.abort(new Error('stopping'));
+        const deadline = c.shutdownTimeoutSeconds * 1000;
+        let timer: NodeJS.Timeout | undefined;
+        const drained = await Promise.race([
+          Promise.all(runs).then(() => true),
+          new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), deadline))),
+        ]);
+        clearTimeout(timer);
+        await Promise.allSettled([sink.stop(), store.stop()]);
+        await agent.close().catch(() => undefined);
+        await server?.close();
+        logger.info({ drained }, drained ? 'Connector stopped cleanly' : 'Shutdown deadline passed; stopped without finishing in-flight deliveries');
+        return { drained };
+      })();
+      return stopping;
+    },
+  };
+}

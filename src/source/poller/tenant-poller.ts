@@ -1,0 +1,402 @@
+import pLimit, { type LimitFunction } from 'p-limit';
+import { AUDIT_SHAREPOINT, type ContentListing } from '../../contracts/audit-record.ts';
+import type { CheckpointStore, Cursor, CursorKey } from '../../contracts/checkpoint.ts';
+import type { Clock } from '../../contracts/clock.ts';
+import { ConnectorError, isConnectorError } from '../../contracts/errors.ts';
+import type { NormalizeResult } from '../../contracts/file-event.ts';
+import type { Sink } from '../../contracts/sink.ts';
+import { CheckpointTracker } from '../../checkpoint/tracker.ts';
+import { BLOB_MALFORMED, deliverBlob, rejectBlob, type BlobRef } from '../../pipeline/deliver-blob.ts';
+import type { RecentEventIds } from '../../pipeline/recent-event-ids.ts';
+import type { BlobTally } from '../../pipeline/tally.ts';
+import type { Logger } from '../../telemetry/logger.ts';
+import type { Metrics } from '../../telemetry/metrics.ts';
+import { retryDelayMs } from '../../util/backoff.ts';
+import { CoalescingTask } from '../../util/coalescing-task.ts';
+import type { SerialGate } from '../../util/serial-gate.ts';
+import type { BlobSpool, SpooledBlob } from '../blob-spool.ts';
+import { API_ERRORS } from '../o365/answers.ts';
+import type { ListingWindow } from '../o365/api-client.ts';
+import { planWindow } from './window-planner.ts';
+import { describeStatus, statusForError, TENANT_STATUSES, type TenantStatus, type TenantStatusName } from './tenant-status.ts';
+
+/** The slice of the API client a poller uses (a fake in unit tests). */
+export interface FeedApi {
+  listSubscriptions(signal?: AbortSignal): Promise<Array<{ contentType: string; status: string | undefined }>>;
+  startSubscription(contentType: string, signal?: AbortSignal): Promise<'started' | 'already-enabled'>;
+  listContent(contentType: string, window: ListingWindow, signal?: AbortSignal): AsyncGenerator<ContentListing[]>;
+  openBlob(contentUri: string, signal?: AbortSignal): Promise<{ body: AsyncIterable<Uint8Array> }>;
+}
+
+export interface PollerSettings {
+  pollIntervalMs: number;
+  firstRunLookbackMs: number;
+  overlapMs: number;
+  endLagMs: number;
+  maxWindowMs: number;
+  blobConcurrency: number;
+  maxInflightBlobs: number;
+  batchEvents: number;
+  malformedBlobAttempts: number;
+  maxBackoffMs: number;
+}
+
+export interface TenantPollerDeps {
+  tenantId: string;
+  contentType?: string;
+  api: FeedApi;
+  sink: Sink;
+  store: CheckpointStore;
+  spool: BlobSpool;
+  /** Shared by every tenant: caps blobs in flight process-wide. */
+  globalLimit: LimitFunction;
+  /** Exactly-once mode: one delivery at a time per shard, so a committed cursor always includes every blob committed before it. */
+  gate: SerialGate;
+  normalize: (record: unknown) => NormalizeResult;
+  recentIds: RecentEventIds;
+  clock: Clock;
+  metrics: Metrics;
+  logger: Logger;
+  settings: PollerSettings;
+  /** Called when the poller cannot go on at all (the sink was fenced by a newer owner of the shard). */
+  onFatal: (error: ConnectorError) => void;
+  random?: () => number;
+}
+
+/** Blob answers that will not get better with retries: dead-letter, count, commit past. */
+const PERMANENT_BLOB_ERRORS = new Set<string>([API_ERRORS.contentExpired, API_ERRORS.foreignHost, 'INTERNAL']);
+const NOT_FOUND_ATTEMPTS = 5;
+const BLOB_REJECT_REASONS: Record<string, string> = {
+  [API_ERRORS.contentExpired]: 'content-expired',
+  [API_ERRORS.foreignHost]: 'foreign-host',
+  INTERNAL: 'internal-error',
+};
+
+/**
+ * Collects one tenant's content type: keeps the subscription on, lists windows, downloads blobs
+ * concurrently and publishes them, and commits the acknowledged prefix as the cursor. Stops taking
+ * new work when `stop` aborts; blobs already downloading are dropped (listed again next run) and
+ * blobs being delivered finish.
+ */
+export class TenantPoller {
+  readonly #d: TenantPollerDeps;
+  readonly #key: CursorKey;
+  readonly #log: Logger;
+  readonly #limit: LimitFunction;
+  readonly #inflight = new Set<Promise<void>>();
+  #tracker: CheckpointTracker | undefined;
+  #cursorTask: CoalescingTask | undefined;
+  #lastSavedCursor = '';
+  #status: TenantStatus;
+  #subscribed = false;
+
+  constructor(deps: TenantPollerDeps) {
+    this.#d = deps;
+    this.#key = { tenantId: deps.tenantId, contentType: deps.contentType ?? AUDIT_SHAREPOINT };
+    this.#log = deps.logger.child({ tenant: deps.tenantId, contentType: this.#key.contentType });
+    this.#limit = pLimit(deps.settings.blobConcurrency);
+    this.#status = describeStatus('starting', new Date(deps.clock.now()));
+    this.#publishStatus();
+  }
+
+  get status(): TenantStatus {
+    return this.#status;
+  }
+
+  /** Listing progress and blobs in flight, for progress displays and "caught up" checks. */
+  progress(): { listedUpToMs: number | undefined; pendingBlobs: number } {
+    return { listedUpToMs: this.#tracker?.listedUpToMs, pendingBlobs: this.#tracker?.pendingCount ?? 0 };
+  }
+
+  /** The cursor as committed or about to be; undefined before run() loaded it. */
+  currentCursor(): Cursor | undefined {
+    return this.#tracker?.cursor(this.#d.clock.now());
+  }
+
+  /** Runs until `stop` aborts, then drains in-flight deliveries and saves the final cursor. */
+  async run(stop: AbortSignal): Promise<void> {
+    const { clock, settings } = this.#d;
+    const initial = this.#d.store.load(this.#key) ?? {
+      lowerBound: new Date(clock.now() - settings.firstRunLookbackMs).toISOString(),
+      done: {},
+      updatedAt: new Date(clock.now()).toISOString(),
+    };
+    this.#lastSavedCursor = JSON.stringify({ l: initial.lowerBound, d: initial.done });
+    const tracker = new CheckpointTracker(initial, { maxInFlight: settings.maxInflightBlobs, overlapMs: settings.overlapMs });
+    this.#tracker = tracker;
+    this.#cursorTask = new CoalescingTask(() => this.#saveCursor(), (error) => this.#log.warn({ err: error }, 'Saving the cursor failed; it will be saved with the next progress'));
+    this.#log.info({ lowerBound: initial.lowerBound, resumed: this.#d.store.load(this.#key) !== undefined }, 'Tenant poller started');
+    let failures = 0;
+    while (!stop.aborted) {
+      try {
+        const caughtUp = await this.#pollOnce(stop);
+        failures = 0;
+        if (this.#status.status !== 'healthy') this.#setStatus('healthy');
+        if (caughtUp) await clock.sleep(settings.pollIntervalMs, stop);
+      } catch (error) {
+        if (stop.aborted) break;
+        failures += 1;
+        const mapped = toConnectorError(error);
+        if (mapped.code === API_ERRORS.subscriptionMissing || mapped.code === API_ERRORS.subscriptionDisabled) this.#subscribed = false;
+        this.#setStatus(statusForError(mapped), mapped);
+        const delay = retryDelayMs(failures, mapped.retryAfterSeconds, {
+          baseMs: mapped.retriable ? 1000 : 30_000,
+          maxMs: settings.maxBackoffMs,
+          ...(this.#d.random ? { random: this.#d.random } : {}),
+        });
+        this.#log.warn({ code: mapped.code, status: this.#status.status, delayMs: delay, err: mapped.message }, 'Polling failed; backing off');
+        await clock.sleep(delay, stop).catch(() => undefined);
+      }
+    }
+    await this.#drain();
+    this.#setStatus('stopped');
+  }
+
+  /** Lists one window and schedules its blobs. True when the listing has reached the present. */
+  async #pollOnce(stop: AbortSignal): Promise<boolean> {
+    const { clock, settings, api } = this.#d;
+    const tracker = this.#requireTracker();
+    await this.#ensureSubscribed(stop);
+    const window = planWindow({
+      listedUpToMs: tracker.listedUpToMs,
+      nowMs: clock.now(),
+      overlapMs: settings.overlapMs,
+      endLagMs: settings.endLagMs,
+      maxWindowMs: settings.maxWindowMs,
+    });
+    if (window === undefined) return true;
+    if (window.expiredGap !== undefined) {
+      this.#d.metrics.dataLoss.inc({ tenant: this.#d.tenantId, reason: 'window-expired' });
+      this.#log.error(
+        { from: new Date(window.expiredGap.fromMs).toISOString(), to: new Date(window.expiredGap.toMs).toISOString() },
+        'Content in this range is older than the 7 days the API keeps and can no longer be collected',
+      );
+    }
+    let listed = 0;
+    for await (const page of api.listContent(this.#key.contentType, window, stop)) {
+      for (const item of page) {
+        if (tracker.isKnown(item.contentId)) continue;
+        const createdMs = Date.parse(item.contentCreated);
+        await tracker.track({ contentId: item.contentId, createdMs: Number.isNaN(createdMs) ? window.startMs : createdMs }, stop);
+        listed += 1;
+        this.#spawn(item, stop);
+      }
+    }
+    tracker.markListedUpTo(window.endMs);
+    this.#log.debug({ start: new Date(window.startMs).toISOString(), end: new Date(window.endMs).toISOString(), newBlobs: listed }, 'Window listed');
+    this.#cursorTask?.request();
+    return window.endMs >= clock.now() - settings.endLagMs - 1000;
+  }
+
+  async #ensureSubscribed(stop: AbortSignal): Promise<void> {
+    if (this.#subscribed) return;
+    const subscriptions = await this.#d.api.listSubscriptions(stop);
+    const current = subscriptions.find((s) => s.contentType.toLowerCase() === this.#key.contentType.toLowerCase());
+    if (current?.status !== 'enabled') {
+      const result = await this.#d.api.startSubscription(this.#key.contentType, stop);
+      this.#log.info({ result }, 'Subscription started');
+    }
+    this.#subscribed = true;
+  }
+
+  #spawn(item: ContentListing, stop: AbortSignal): void {
+    const task = this.#limit(() => this.#d.globalLimit(() => this.#handleBlob(item, stop)));
+    const tracked = task.catch((error: unknown) => this.#log.error({ err: error, contentId: item.contentId }, 'Blob handling failed unexpectedly'));
+    this.#inflight.add(tracked);
+    void tracked.finally(() => this.#inflight.delete(tracked));
+  }
+
+  /** Download, publish, mark done; retried until it is delivered or proven permanently unreadable. */
+  async #handleBlob(item: ContentListing, stop: AbortSignal): Promise<void> {
+    const { metrics, settings, clock } = this.#d;
+    const tracker = this.#requireTracker();
+    const ref: BlobRef = { tenantId: this.#d.tenantId, contentId: item.contentId, contentUri: item.contentUri };
+    const tenant = this.#d.tenantId;
+    let spooled: SpooledBlob | undefined;
+    let notFound = 0;
+    metrics.inflightBlobs.inc();
+    try {
+      for (let attempt = 1; ; attempt += 1) {
+        if (stop.aborted) {
+          tracker.release(item.contentId);
+          return;
+        }
+        try {
+          if (spooled === undefined) {
+            const { body } = await this.#d.api.openBlob(item.contentUri, stop);
+            spooled = await this.#d.spool.spool(body);
+            metrics.blobBytes.inc({ tenant }, spooled.sizeBytes);
+          }
+          const content = spooled;
+          const started = clock.now();
+          const tally = await this.#d.gate.run(async () => {
+            const result = await deliverBlob(ref, content.open(), {
+              sink: this.#d.sink,
+              normalize: this.#d.normalize,
+              recentIds: this.#d.recentIds,
+              batchEvents: settings.batchEvents,
+              finalAttempt: attempt >= settings.malformedBlobAttempts,
+              checkpoint: () => ({ key: this.#key, cursor: tracker.cursor(clock.now(), item.contentId) }),
+            });
+            tracker.markDone(item.contentId);
+            return result;
+          });
+          metrics.sinkWaitSeconds.observe((clock.now() - started) / 1000);
+          this.#count(tally);
+          metrics.blobs.inc({ tenant, outcome: 'delivered' });
+          this.#afterCommit();
+          this.#log.debug({ contentId: item.contentId, bytes: content.sizeBytes, ...tally.summary() }, 'Blob delivered');
+          return;
+        } catch (error) {
+          if (stop.aborted && !isConnectorError(error)) {
+            tracker.release(item.contentId);
+            return;
+          }
+          const mapped = toConnectorError(error);
+          if (mapped.code === 'SINK_FENCED') {
+            this.#d.onFatal(mapped);
+            tracker.release(item.contentId);
+            return;
+          }
+          if (mapped.code === API_ERRORS.contentNotFound) notFound += 1;
+          if (PERMANENT_BLOB_ERRORS.has(mapped.code) || notFound >= NOT_FOUND_ATTEMPTS) {
+            await this.#rejectUntilCommitted(ref, mapped, stop);
+            return;
+          }
+          // A blob that failed to download or parse is fetched again; one that Kafka refused is kept.
+          if (mapped.stage !== 'sink' && spooled !== undefined) {
+            await spooled.release();
+            spooled = undefined;
+          }
+          metrics.blobs.inc({ tenant, outcome: 'retried' });
+          const delay = retryDelayMs(attempt, mapped.retryAfterSeconds, { maxMs: settings.maxBackoffMs, ...(this.#d.random ? { random: this.#d.random } : {}) });
+          this.#log.warn({ contentId: item.contentId, code: mapped.code, attempt, delayMs: delay, err: mapped.message }, 'Blob failed; retrying');
+          if (mapped.code !== BLOB_MALFORMED || attempt >= settings.malformedBlobAttempts) {
+            if (mapped.stage === 'sink') this.#setStatus('degraded', mapped);
+          }
+          await clock.sleep(delay, stop).catch(() => undefined);
+        }
+      }
+    } finally {
+      metrics.inflightBlobs.dec();
+      await spooled?.release();
+    }
+  }
+
+  /** Dead-letters an unreadable blob; only Kafka trouble can delay that, so it retries until it lands or we stop. */
+  async #rejectUntilCommitted(ref: BlobRef, cause: ConnectorError, stop: AbortSignal): Promise<void> {
+    const { metrics, clock, settings } = this.#d;
+    const tracker = this.#requireTracker();
+    const tenant = this.#d.tenantId;
+    const reason = BLOB_REJECT_REASONS[cause.code] ?? 'content-not-found';
+    for (let attempt = 1; !stop.aborted; attempt += 1) {
+      try {
+        await this.#d.gate.run(async () => {
+          await rejectBlob(ref, reason, cause.message, {
+            sink: this.#d.sink,
+            checkpoint: () => ({ key: this.#key, cursor: tracker.cursor(clock.now(), ref.contentId) }),
+          });
+          tracker.markDone(ref.contentId);
+        });
+        metrics.blobs.inc({ tenant, outcome: 'rejected' });
+        metrics.deadLetters.inc({ tenant, reason });
+        if (reason === 'content-expired' || reason === 'content-not-found') {
+          metrics.dataLoss.inc({ tenant, reason });
+          this.#log.error({ contentId: ref.contentId, reason }, 'Content blob could not be collected; dead-lettered and counted as data loss');
+        }
+        this.#afterCommit();
+        return;
+      } catch (error) {
+        const delay = retryDelayMs(attempt, undefined, { maxMs: settings.maxBackoffMs });
+        this.#log.warn({ err: error, contentId: ref.contentId, delayMs: delay }, 'Dead-lettering a blob failed; retrying');
+        await clock.sleep(delay, stop).catch(() => undefined);
+      }
+    }
+    tracker.release(ref.contentId);
+  }
+
+  #count(tally: BlobTally): void {
+    const { metrics } = this.#d;
+    const tenant = this.#d.tenantId;
+    for (const [action, n] of tally.published) {
+      metrics.records.inc({ tenant, outcome: 'published', reason: '' }, n);
+      metrics.eventsPublished.inc({ tenant, action }, n);
+    }
+    for (const [reason, n] of tally.filtered) metrics.records.inc({ tenant, outcome: 'filtered', reason }, n);
+    for (const [reason, n] of tally.rejected) {
+      metrics.records.inc({ tenant, outcome: 'rejected', reason }, n);
+      metrics.deadLetters.inc({ tenant, reason }, n);
+    }
+  }
+
+  /** Exactly-once mode committed the cursor with the blob; at-least-once mode saves it now. */
+  #afterCommit(): void {
+    const tracker = this.#requireTracker();
+    this.#d.metrics.checkpointCommits.inc({ tenant: this.#d.tenantId });
+    this.#d.metrics.cursorLag.set({ tenant: this.#d.tenantId }, (this.#d.clock.now() - tracker.lowerBoundMs()) / 1000);
+    if (!this.#d.sink.transactional) this.#cursorTask?.request();
+  }
+
+  /** Saves the cursor if it moved (listing progress in quiet periods, or the acked prefix in at-least-once mode). */
+  async #saveCursor(): Promise<void> {
+    const tracker = this.#requireTracker();
+    const { clock, sink } = this.#d;
+    if (sink.transactional) {
+      await this.#d.gate.run(async () => {
+        const cursor = tracker.cursor(clock.now());
+        const fingerprint = JSON.stringify({ l: cursor.lowerBound, d: cursor.done });
+        if (fingerprint === this.#lastSavedCursor) return;
+        const unit = await sink.begin(this.#d.tenantId);
+        try {
+          await unit.commit({ key: this.#key, cursor });
+        } catch (error) {
+          await unit.abort().catch(() => undefined);
+          throw error;
+        }
+        this.#lastSavedCursor = fingerprint;
+      });
+    } else {
+      const cursor = tracker.cursor(clock.now());
+      const fingerprint = JSON.stringify({ l: cursor.lowerBound, d: cursor.done });
+      if (fingerprint === this.#lastSavedCursor) return;
+      await this.#d.store.save(this.#key, cursor);
+      this.#lastSavedCursor = fingerprint;
+    }
+    this.#d.metrics.cursorLag.set({ tenant: this.#d.tenantId }, (clock.now() - tracker.lowerBoundMs()) / 1000);
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#inflight.size > 0) await Promise.all([...this.#inflight]);
+    this.#cursorTask?.request();
+    await this.#cursorTask?.flush();
+  }
+
+  #setStatus(status: TenantStatusName, error?: ConnectorError): void {
+    const previous = this.#status.status;
+    this.#status = describeStatus(status, new Date(this.#d.clock.now()), error?.code);
+    this.#publishStatus();
+    if (previous !== status) {
+      const fields = { status, previous, action: this.#status.action, code: error?.code };
+      if (status === 'healthy' || status === 'stopped' || status === 'starting') this.#log.info(fields, 'Tenant status changed');
+      else this.#log.warn(fields, 'Tenant status changed');
+    }
+  }
+
+  #publishStatus(): void {
+    for (const name of TENANT_STATUSES) this.#d.metrics.tenantStatus.set({ tenant: this.#d.tenantId, status: name }, name === this.#status.status ? 1 : 0);
+  }
+
+  #requireTracker(): CheckpointTracker {
+    if (this.#tracker === undefined) throw new Error('TenantPoller used before run()');
+    return this.#tracker;
+  }
+}
+
+function toConnectorError(error: unknown): ConnectorError {
+  if (isConnectorError(error)) return error;
+  if (error instanceof TypeError || error instanceof RangeError || error instanceof SyntaxError) {
+    // Programming errors are not retried as if the network had failed: surface them loudly.
+    return new ConnectorError('INTERNAL', `${error.name}: ${error.message}`, { stage: 'normalize', retriable: false, cause: error });
+  }
+  return new ConnectorError('UNEXPECTED', error instanceof Error ? error.message : String(error), { stage: 'download', retriable: true, cause: error });
+}
