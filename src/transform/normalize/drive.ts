@@ -10,6 +10,7 @@ import { splitUrl } from './paths.ts';
  * to the tenant label (`contosoeur-my`).
  */
 const PERSONAL_HOST = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?-my\.sharepoint(?:-mil)?\.[a-z]{2,}(?:\.[a-z]{2,})?$/;
+const EMAIL = /^[^\s@]+@[^\s@]+$/;
 const SHAREPOINT_HOST = /(?:^|\.)sharepoint(?:-mil)?\.[a-z]{2,}(?:\.[a-z]{2,})?$/;
 
 export interface DriveInfo {
@@ -69,7 +70,7 @@ export function ownerOf(
   } catch {
     indexed = undefined; // a failing index must not fail the record
   }
-  if (typeof indexed === 'string' && indexed !== '') return indexed.toLowerCase();
+  if (typeof indexed === 'string' && EMAIL.test(indexed)) return indexed.toLowerCase();
   if (actor.actorKind === 'user' && actor.email !== null && segmentOf(actor.email) === segment) return actor.email;
   return null;
 }
