@@ -1,0 +1,170 @@
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Clock } from '../contracts/clock.ts';
+import { systemClock } from '../contracts/clock.ts';
+import { ConnectorError } from '../contracts/errors.ts';
+import { silentLogger } from '../telemetry/logger.ts';
+import type { SimContext } from './context.ts';
+import { computeGroundTruth, type GroundTruth, type GroundTruthQuery } from './data/ground-truth.ts';
+import { TokenSigner } from './entra/access-token.ts';
+import { AssertionVerifier } from './entra/client-assertion.ts';
+import { FaultController, type FaultControls, type FaultSpec } from './faults.ts';
+import { DEFAULTS, type Scenario, type SimulatorOptions } from './options.ts';
+import { createRequestHandler } from './server.ts';
+import { RequestStats } from './stats.ts';
+import { buildTenants, type Tenant } from './tenants.ts';
+import { Throttle } from './throttle.ts';
+import { generateClientCertificate, generateTlsMaterial, thumbprints, type ClientCertificate } from './tls.ts';
+
+export type { SimulatorOptions, TenantOptions, Scenario, ThrottleStyle } from './options.ts';
+export { SCENARIOS, THROTTLE_STYLES } from './options.ts';
+export type { FaultSpec, FaultControls } from './faults.ts';
+export type { RequestStats, RequestRecord, RequestFilter, EndpointName, TenantStats } from './stats.ts';
+export type { GroundTruth, GroundTruthQuery, ExpectedRecord, ExpectedBlob } from './data/ground-truth.ts';
+export { ManualClock } from './manual-clock.ts';
+
+export interface SimulatedTenant {
+  id: string;
+  name: string;
+  /** `<name>.onmicrosoft.com`; the token endpoint accepts it in place of the id. */
+  domain: string;
+  plan: string;
+  scenario: Scenario;
+  source: 'synthetic' | 'fixture';
+}
+
+export interface RunningSimulator {
+  /** `https://<host>:<port>`: the login authority host and the API host at once. */
+  readonly baseUrl: string;
+  readonly port: number;
+  /** PEM of the CA that signed the server certificate; clients must trust it. */
+  readonly caPem: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  /** The certificate (and key) the simulator accepts for client assertions. */
+  readonly clientCertificate: Readonly<Partial<ClientCertificate> & { certPem: string; thumbprintSha1: string; thumbprintSha256: string }>;
+  /** Token scope for the simulated API: `<baseUrl>/.default`. */
+  readonly scope: string;
+  readonly tenants: readonly SimulatedTenant[];
+  readonly clock: Clock;
+  readonly faults: FaultControls;
+  readonly stats: RequestStats;
+  /** `<baseUrl>/<tenantId>`: the msal-node authority (list the host in knownAuthorities). */
+  authority(tenantId: string): string;
+  tokenUrl(tenantId: string): string;
+  /** `<baseUrl>/api/v1.0/<tenantId>/activity/feed`. */
+  feedUrl(tenantId: string): string;
+  /** Every unique record of every blob listed so far (see GroundTruthQuery). */
+  expectedRecords(tenantId: string, query?: GroundTruthQuery): Promise<GroundTruth>;
+  /** Audit logging on/off, as a tenant admin would switch it (o365-api.md §2.3). */
+  setAuditEnabled(tenantId: string, enabled: boolean): void;
+  /** Disables a subscription as an admin would (AF20023); /start re-enables it. */
+  disableSubscription(tenantId: string, contentType?: string): void;
+  /** The JSON object the CLI prints as its start line. */
+  describe(): Record<string, unknown>;
+  /** Stops listening and drops open connections. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+function requireTenant(tenants: Map<string, Tenant>, tenantId: string): Tenant {
+  const tenant = tenants.get(tenantId.toLowerCase());
+  if (!tenant) throw new ConnectorError('SIMULATOR_UNKNOWN_TENANT', `The simulator has no tenant ${tenantId}.`, { stage: 'simulator', retriable: false });
+  return tenant;
+}
+
+/** Starts the HTTPS simulator of the Entra token endpoint and the Management Activity API. */
+export async function startSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {
+  const clock = options.clock ?? systemClock;
+  const host = options.host ?? DEFAULTS.host;
+  const tls = options.tls ?? generateTlsMaterial(['localhost', ...(host === '127.0.0.1' || host === 'localhost' ? [] : [host])], ['127.0.0.1']);
+  const generated = options.clientCertificatePem === undefined ? generateClientCertificate() : undefined;
+  const clientCertPem = options.clientCertificatePem ?? generated?.certPem ?? '';
+  const tenantList = buildTenants(options, clock.now());
+  const tenants = new Map(tenantList.map((t) => [t.id, t]));
+  const quota = options.quotaPerMinute ?? DEFAULTS.quotaPerMinute;
+
+  const ctx: SimContext = {
+    clock,
+    logger: options.logger ?? silentLogger,
+    seed: String(options.seed ?? DEFAULTS.seed),
+    baseUrl: '',
+    clientId: options.clientId ?? DEFAULTS.clientId,
+    clientSecret: options.clientSecret ?? DEFAULTS.clientSecret,
+    appName: 'OneDrive Activity Connector (simulated)',
+    tenants,
+    signer: new TokenSigner(),
+    assertions: new AssertionVerifier(clientCertPem),
+    faults: new FaultController((tenantId: string, spec: FaultSpec) => {
+      const tenant = tenants.get(tenantId.toLowerCase());
+      if (tenant && spec.subscriptionDisabled === true) for (const sub of tenant.subscriptions.values()) sub.status = 'disabled';
+    }),
+    stats: new RequestStats(),
+    throttle: new Throttle(options.throttleWindow ?? DEFAULTS.throttleWindow),
+    settings: {
+      pageSize: options.pageSize ?? DEFAULTS.pageSize,
+      lowercaseNextPageProbability: options.lowercaseNextPageProbability ?? DEFAULTS.lowercaseNextPageProbability,
+      globalQuotaPerMinute: options.globalQuotaPerMinute ?? quota,
+      throttleStyle: options.throttleStyle ?? DEFAULTS.throttleStyle,
+      startCooldownMs: (options.startCooldownMinutes ?? DEFAULTS.startCooldownMinutes) * 60_000,
+      tokenLifetimeSeconds: options.tokenLifetimeSeconds ?? DEFAULTS.tokenLifetimeSeconds,
+      retentionSlackMs: (options.retentionSlackMinutes ?? 0) * 60_000,
+    },
+  };
+
+  const server: Server = createServer({ key: tls.keyPem, cert: tls.certPem }, createRequestHandler(ctx));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+  ctx.baseUrl = `https://${urlHost}:${port}`;
+  let closed: Promise<void> | undefined;
+
+  const sim: RunningSimulator = {
+    baseUrl: ctx.baseUrl,
+    port,
+    caPem: tls.caPem,
+    clientId: ctx.clientId,
+    clientSecret: ctx.clientSecret,
+    clientCertificate: generated ?? { certPem: clientCertPem, ...thumbprints(clientCertPem) },
+    scope: `${ctx.baseUrl}/.default`,
+    tenants: tenantList.map((t) => ({ id: t.id, name: t.name, domain: t.domain, plan: t.plan, scenario: t.scenario, source: t.source })),
+    clock,
+    faults: ctx.faults,
+    stats: ctx.stats,
+    authority: (tenantId) => `${ctx.baseUrl}/${tenantId}`,
+    tokenUrl: (tenantId) => `${ctx.baseUrl}/${tenantId}/oauth2/v2.0/token`,
+    feedUrl: (tenantId) => `${ctx.baseUrl}/api/v1.0/${tenantId}/activity/feed`,
+    expectedRecords: (tenantId, query) => Promise.resolve(computeGroundTruth(requireTenant(tenants, tenantId), clock.now(), query)),
+    setAuditEnabled: (tenantId, enabled) => {
+      requireTenant(tenants, tenantId).auditEnabled = enabled;
+    },
+    disableSubscription: (tenantId, contentType = 'Audit.SharePoint') => {
+      const sub = requireTenant(tenants, tenantId).subscriptions.get(contentType);
+      if (sub) sub.status = 'disabled';
+    },
+    describe: () => ({
+      event: 'simulator-started',
+      baseUrl: ctx.baseUrl,
+      loginBaseUrl: ctx.baseUrl,
+      apiBaseUrl: ctx.baseUrl,
+      scope: sim.scope,
+      clientId: ctx.clientId,
+      clientSecret: ctx.clientSecret,
+      clientCertificateThumbprintSha1: sim.clientCertificate.thumbprintSha1,
+      clientCertificateThumbprintSha256: sim.clientCertificate.thumbprintSha256,
+      throttleStyle: ctx.settings.throttleStyle,
+      pageSize: ctx.settings.pageSize,
+      tenants: sim.tenants.map((t) => ({ id: t.id, name: t.name, plan: t.plan, scenario: t.scenario, source: t.source })),
+    }),
+    close: () => {
+      closed ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      return closed;
+    },
+  };
+  return sim;
+}

@@ -1,0 +1,47 @@
+import type { Clock } from '../contracts/clock.ts';
+
+/**
+ * A clock tests move by hand: `now()` changes only through `advance`/`set`, and `sleep` resolves once
+ * the clock has been moved past its deadline. Lets tests cross the 15-minute start rule, throttling
+ * windows and 7-day expiry without waiting.
+ */
+export class ManualClock implements Clock {
+  #now: number;
+  #sleepers: { until: number; resolve: () => void }[] = [];
+
+  constructor(startMs: number = Date.UTC(2026, 0, 15, 12, 0, 0)) {
+    this.#now = startMs;
+  }
+
+  now(): number {
+    return this.#now;
+  }
+
+  advance(ms: number): void {
+    this.set(this.#now + ms);
+  }
+
+  set(ms: number): void {
+    this.#now = ms;
+    const due = this.#sleepers.filter((s) => s.until <= ms);
+    this.#sleepers = this.#sleepers.filter((s) => s.until > ms);
+    for (const s of due) s.resolve();
+  }
+
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(signal.reason as Error);
+    if (ms <= 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const sleeper = { until: this.#now + ms, resolve };
+      this.#sleepers.push(sleeper);
+      signal?.addEventListener(
+        'abort',
+        () => {
+          this.#sleepers = this.#sleepers.filter((s) => s !== sleeper);
+          reject(signal.reason as Error);
+        },
+        { once: true },
+      );
+    });
+  }
+}
