@@ -63,7 +63,8 @@ export function parseCreationTime(raw: string): string | null {
   ) {
     return null;
   }
-  return new Date(utc - offsetMillis(zone)).toISOString();
+  const offset = offsetMillis(zone);
+  return Number.isNaN(offset) ? null : new Date(utc - offset).toISOString();
 }
 
 function offsetMillis(zone: string | undefined): number {
