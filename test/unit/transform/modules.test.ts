@@ -167,3 +167,13 @@ describe('operations and categories', () => {
     expect(categoryOf('a.unknownext', null)).toBeNull();
   });
 });
+
+describe('README table', () => {
+  it('names every operation the normalizer knows', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { knownOperations } = await import('../../../src/transform/normalize/operations.ts');
+    const readme = readFileSync(new URL('../../../src/transform/normalize/README.md', import.meta.url), 'utf8');
+    const missing = [...knownOperations().keys()].filter((operation) => !new RegExp(`\\b${operation}\\b`).test(readme));
+    expect(missing).toEqual([]);
+  });
+});
