@@ -17,6 +17,7 @@
  * Every item carries `index`, its ordinal among the items yielded (records and malformed alike).
  */
 import { Tokenizer, TokenParser } from '@streamparser/json';
+import { createReadStream } from 'node:fs';
 import type { ParsedElementInfo } from '@streamparser/json/utils/types/parsedElementInfo.js';
 import type { ParsedTokenInfo } from '@streamparser/json/utils/types/parsedTokenInfo.js';
 import { splitLines, type Line } from './lines.ts';
@@ -82,7 +83,6 @@ export function fromBuffer(data: Uint8Array | string, chunkSize = 64 * 1024): As
 }
 
 export async function* fromFile(path: string): AsyncGenerator<Uint8Array> {
-  const { createReadStream } = await import('node:fs');
   for await (const chunk of createReadStream(path, { highWaterMark: 64 * 1024 })) {
     yield chunk as Buffer;
   }
