@@ -6,7 +6,12 @@ export interface ReadToEndOptions {
   /** Default false: read_committed, aborted records are never seen. */
   readUncommitted?: boolean;
   deadlineMs: number;
-  /** Stop as soon as this many messages arrived, even before the end offsets. */
+  /**
+   * Wait until at least this many messages arrived, then read on to the end offsets of that
+   * moment, so that unexpected extra messages are seen too. Needed right after a transaction
+   * commits: the broker writes commit markers after answering the commit, so the stable offset
+   * may not cover the transaction yet.
+   */
   expectedCount?: number;
   /** Group ids are throwaway (no offsets are committed); the prefix says who read. */
   groupIdPrefix?: string;
@@ -17,25 +22,22 @@ export class ReadDeadlineError extends Error {
   override readonly name = 'ReadDeadlineError';
 }
 
+type Ends = Map<number, { low: number; high: number }>;
+
 /**
- * Reads a topic from the beginning up to the end offsets it had when the read started (kafkajs
- * has no manual assign, so this is a one-member group on a fresh group id). For read_committed
- * the end is the last stable offset: kafkajs' admin ListOffsets asks for READ_COMMITTED.
- * Progress counts offsets, not messages: the last offsets of a partition are often commit
- * markers, which are never delivered as messages.
+ * Reads a topic from the beginning up to its end offsets (kafkajs has no manual assign, so this
+ * is a one-member group on a fresh group id). For read_committed the end is the last stable
+ * offset: kafkajs' admin ListOffsets asks for READ_COMMITTED. Progress counts offsets, not
+ * messages: the last offsets of a partition are often commit markers, never delivered.
  */
 export async function readToEnd(kafka: Kafka, options: ReadToEndOptions): Promise<void> {
   const ends = await endOffsets(kafka, options.topic);
   const positions = new Map<number, number>();
   for (const [partition, { low }] of ends) positions.set(partition, low);
   let count = 0;
-
-  const done = (): boolean => {
-    if (options.expectedCount !== undefined) return count >= options.expectedCount;
-    for (const [partition, { high }] of ends) if ((positions.get(partition) ?? 0) < high) return false;
-    return true;
-  };
-  if (done()) return;
+  let phase: 'counting' | 'refreshing' | 'to-end' = (options.expectedCount ?? 0) > 0 ? 'counting' : 'to-end';
+  const reachedEnds = (): boolean => [...ends].every(([partition, { high }]) => (positions.get(partition) ?? 0) >= high);
+  if (phase === 'to-end' && reachedEnds()) return;
 
   const consumer = kafka.consumer({
     groupId: `${options.groupIdPrefix ?? 'read-to-end'}-${randomUUID()}`,
@@ -51,7 +53,17 @@ export async function readToEnd(kafka: Kafka, options: ReadToEndOptions): Promis
     fail = reject;
   });
   const check = (): void => {
-    if (done()) finish();
+    if (phase === 'counting' && count >= (options.expectedCount ?? 0)) {
+      phase = 'refreshing';
+      endOffsets(kafka, options.topic).then((fresh) => {
+        for (const [partition, end] of fresh) {
+          ends.set(partition, { low: end.low, high: Math.max(end.high, ends.get(partition)?.high ?? 0) });
+        }
+        phase = 'to-end';
+        check();
+      }, fail);
+    }
+    if (phase === 'to-end' && reachedEnds()) finish();
   };
   consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
     positions.set(payload.partition, Number(payload.lastOffset) + 1);
@@ -65,18 +77,7 @@ export async function readToEnd(kafka: Kafka, options: ReadToEndOptions): Promis
   consumer.on(consumer.events.CRASH, ({ payload }) => {
     if (!payload.restart) fail(payload.error);
   });
-  const timer = setTimeout(() => {
-    const lagging = [...ends]
-      .filter(([partition, { high }]) => (positions.get(partition) ?? 0) < high)
-      .map(([partition, { high }]) => `${partition}@${positions.get(partition) ?? 0}/${high}`);
-    fail(
-      new ReadDeadlineError(
-        `Reading ${options.topic} to its end took longer than ${options.deadlineMs} ms ` +
-          `(${count} messages; partitions behind: ${lagging.join(', ') || 'none'}` +
-          `${options.expectedCount === undefined ? '' : `; expected ${options.expectedCount} messages`})`,
-      ),
-    );
-  }, options.deadlineMs);
+  const timer = setTimeout(() => fail(deadlineError(options, ends, positions, count)), options.deadlineMs);
   const starting = (async () => {
     await consumer.connect();
     await consumer.subscribe({ topics: [options.topic], fromBeginning: true });
@@ -99,7 +100,18 @@ export async function readToEnd(kafka: Kafka, options: ReadToEndOptions): Promis
   }
 }
 
-async function endOffsets(kafka: Kafka, topic: string): Promise<Map<number, { low: number; high: number }>> {
+function deadlineError(options: ReadToEndOptions, ends: Ends, positions: Map<number, number>, count: number): ReadDeadlineError {
+  const lagging = [...ends]
+    .filter(([partition, { high }]) => (positions.get(partition) ?? 0) < high)
+    .map(([partition, { high }]) => `${partition}@${positions.get(partition) ?? 0}/${high}`);
+  const expected = options.expectedCount === undefined ? '' : ` of ${options.expectedCount} expected`;
+  return new ReadDeadlineError(
+    `Reading ${options.topic} to its end took longer than ${options.deadlineMs} ms ` +
+      `(${count} messages${expected}; partitions behind: ${lagging.join(', ') || 'none'})`,
+  );
+}
+
+async function endOffsets(kafka: Kafka, topic: string): Promise<Ends> {
   const admin = kafka.admin();
   try {
     await admin.connect();

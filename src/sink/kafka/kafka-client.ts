@@ -1,0 +1,141 @@
+import { Kafka, logLevel, type LogEntry, type logCreator } from 'kafkajs';
+import { ConnectorError, isConnectorError, type Stage } from '../../contracts/errors.ts';
+import type { Logger } from '../../telemetry/logger.ts';
+
+export interface KafkaClientOptions {
+  clientId: string;
+  brokers: readonly string[];
+  /** TLS with the system trust store; SASL is not supported yet. */
+  ssl?: boolean | undefined;
+  logger: Logger;
+}
+
+/** The one place a kafkajs client is built, so every component logs and retries the same way. */
+export function createKafka(options: KafkaClientOptions): Kafka {
+  const logger = options.logger.child({ component: 'kafkajs' });
+  return new Kafka({
+    clientId: options.clientId,
+    brokers: [...options.brokers],
+    ssl: options.ssl ?? false,
+    // kafkajs INFO is one line per connect and group join: useful when debugging, noise otherwise.
+    logLevel: logger.isLevelEnabled('trace')
+      ? logLevel.DEBUG
+      : logger.isLevelEnabled('debug')
+        ? logLevel.INFO
+        : logLevel.WARN,
+    logCreator: pinoLogCreator(logger),
+  });
+}
+
+function pinoLogCreator(logger: Logger): logCreator {
+  return () =>
+    ({ namespace, level, log }: LogEntry) => {
+      const { message, timestamp: _timestamp, ...fields } = log;
+      const line = { namespace, ...fields };
+      switch (level) {
+        case logLevel.ERROR:
+          logger.error(line, message);
+          break;
+        case logLevel.WARN:
+          logger.warn(line, message);
+          break;
+        case logLevel.INFO:
+          logger.debug(line, message);
+          break;
+        default:
+          logger.trace(line, message);
+      }
+    };
+}
+
+interface KafkaJsLikeError {
+  name: string;
+  message: string;
+  retriable?: boolean;
+  type?: string;
+  code?: number | string;
+  cause?: unknown;
+}
+
+// Error codes 47 (INVALID_PRODUCER_EPOCH, what brokers answer old protocol versions) and 90
+// (PRODUCER_FENCED, which kafkajs 2.2.4 does not know by name) both mean another producer with our
+// transactional id took over, or the broker expired our transaction.
+const FENCED_TYPES = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED']);
+const FENCED_CODES = new Set([47, 90]);
+
+const UNAVAILABLE_NAMES = new Set([
+  'KafkaJSConnectionError',
+  'KafkaJSConnectionClosedError',
+  'KafkaJSRequestTimeoutError',
+  'KafkaJSBrokerNotFound',
+  'KafkaJSNoBrokerAvailableError',
+  'KafkaJSMetadataNotLoaded',
+  'KafkaJSTopicMetadataNotLoaded',
+  'KafkaJSGroupCoordinatorNotFound',
+  'KafkaJSLockTimeout',
+  'KafkaJSTimeout',
+]);
+
+function isKafkaJsError(error: unknown): error is KafkaJsLikeError {
+  return error instanceof Error && error.name.startsWith('KafkaJS');
+}
+
+/** kafkajs wraps the error that decided the outcome (retries exceeded, non-retriable) in `cause`. */
+function causeChain(error: KafkaJsLikeError): KafkaJsLikeError[] {
+  const chain: KafkaJsLikeError[] = [error];
+  let current: unknown = error.cause;
+  while (isKafkaJsError(current) && chain.length < 8 && !chain.includes(current)) {
+    chain.push(current);
+    current = current.cause;
+  }
+  return chain;
+}
+
+export function isFencedError(error: unknown): boolean {
+  if (isConnectorError(error)) return error.code.endsWith('_FENCED');
+  if (!isKafkaJsError(error)) return false;
+  return causeChain(error).some(
+    (e) => (e.type !== undefined && FENCED_TYPES.has(e.type)) || (typeof e.code === 'number' && FENCED_CODES.has(e.code)),
+  );
+}
+
+/**
+ * Maps a kafkajs error to a ConnectorError once, where it enters. `retriable` means "try the unit
+ * again later": a broker that is away is retriable even after kafkajs gave up its own retries; a
+ * fenced producer or a rejected record is not. Anything that is not a kafkajs error (a programming
+ * error) is returned unchanged so it is never retried.
+ */
+export function toConnectorError(error: unknown, stage: Extract<Stage, 'sink' | 'checkpoint'>, action: string): Error {
+  if (isConnectorError(error)) return error;
+  if (!isKafkaJsError(error)) return error instanceof Error ? error : new Error(String(error));
+  const prefix = stage.toUpperCase();
+  const chain = causeChain(error);
+  const root = chain[chain.length - 1] ?? error;
+  if (isFencedError(error)) {
+    return new ConnectorError(
+      `${prefix}_FENCED`,
+      `Producer fenced while trying to ${action}: another instance owns this shard, or the transaction timed out`,
+      { stage, retriable: false, cause: error },
+    );
+  }
+  if (chain.some((e) => UNAVAILABLE_NAMES.has(e.name))) {
+    return new ConnectorError(`${prefix}_UNAVAILABLE`, `Kafka unavailable while trying to ${action}: ${root.message}`, {
+      stage,
+      retriable: true,
+      cause: error,
+    });
+  }
+  const protocol = chain.find((e) => e.name === 'KafkaJSProtocolError');
+  if (protocol !== undefined) {
+    return new ConnectorError(
+      `${prefix}_REJECTED`,
+      `Kafka refused to ${action}: ${protocol.type ?? 'unknown error'} (${protocol.message})`,
+      { stage, retriable: protocol.retriable === true, cause: error },
+    );
+  }
+  return new ConnectorError(`${prefix}_KAFKA_ERROR`, `Kafka client failed to ${action}: ${root.message}`, {
+    stage,
+    retriable: root.retriable !== false,
+    cause: error,
+  });
+}

@@ -1,0 +1,190 @@
+import { ConfigResourceTypes } from 'kafkajs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { KafkaCheckpointStore } from '../../src/checkpoint/kafka-checkpoint-store.ts';
+import { silentLogger } from '../../src/telemetry/logger.ts';
+import { createKafka } from '../../src/sink/kafka/kafka-client.ts';
+import { KafkaSink, type DeliveredCounts, type KafkaSinkOptions, type KafkaSinkTopics } from '../../src/sink/kafka/kafka-sink.ts';
+import { ensureTopics } from '../../src/sink/kafka/topics.ts';
+import { MAX_DEAD_LETTER_PAYLOAD_BYTES } from '../../src/sink/kafka/messages.ts';
+import { sampleDeadLetter, sampleEvent, sinkContract, type CommittedView } from '../contract/sink.contract.ts';
+import { kafkaBrokers, readAll, requireBroker, testKafka, uniqueName } from '../support/kafka.ts';
+
+beforeAll(requireBroker);
+
+const kafka = createKafka({ clientId: 'kafka-sink-test', brokers: kafkaBrokers(), logger: silentLogger });
+const checkpoint = {
+  key: { tenantId: 'tenant-a', contentType: 'Audit.SharePoint' },
+  cursor: { lowerBound: '2026-11-20T10:00:00.000Z', done: {}, updatedAt: '2026-11-20T10:05:00.000Z' },
+};
+
+async function freshTopics(partitions = 1): Promise<KafkaSinkTopics> {
+  const topics = { events: uniqueName('events'), deadLetter: uniqueName('dead-letter'), cursors: uniqueName('cursors') };
+  await ensureTopics(kafka, { ...topics, partitions, replicationFactor: 1 });
+  return topics;
+}
+
+function sinkOptions(topics: KafkaSinkTopics, prefix: string, overrides: Partial<KafkaSinkOptions> = {}): KafkaSinkOptions {
+  return {
+    kafka,
+    topics,
+    mode: 'exactly-once',
+    shard: 0,
+    transactionalIdPrefix: prefix,
+    compression: 'gzip',
+    maxBatchMessages: 500,
+    transactionTimeoutMs: 30_000,
+    logger: silentLogger,
+    ...overrides,
+  };
+}
+
+const read = (topic: string, expectedCount: number) =>
+  readAll(topic, { isolation: 'read_committed', expectedCount, deadlineMs: 30_000 });
+const parse = (value: string | null): Record<string, unknown> => JSON.parse(value ?? 'null') as Record<string, unknown>;
+
+sinkContract('KafkaSink', async () => {
+  const topics = await freshTopics(3);
+  const prefix = uniqueName('contract');
+  return {
+    createSink: ({ mode, shard }) => new KafkaSink(sinkOptions(topics, prefix, { mode, shard: shard ?? 0 })),
+    committed: async (expected): Promise<CommittedView> => {
+      const [events, deadLetters, cursors] = await Promise.all([
+        read(topics.events, expected.events),
+        read(topics.deadLetter, expected.deadLetters),
+        read(topics.cursors, expected.checkpoints),
+      ]);
+      return {
+        events: events.map((m) => ({ tenantId: m.headers['tenant-id'] ?? '', id: m.key ?? '' })),
+        deadLetters: deadLetters.map((m) => {
+          const v = parse(m.value);
+          return { tenantId: String(v['tenantId']), reason: String(v['reason']), recordId: v['recordId'] as string | null };
+        }),
+        checkpoints: cursors
+          .sort((a, b) => Number(a.offset) - Number(b.offset))
+          .map((m) => ({ key: m.key ?? '', cursor: JSON.parse(m.value ?? 'null') as CommittedView['checkpoints'][number]['cursor'] })),
+      };
+    },
+  };
+});
+
+describe('KafkaSink on the wire', () => {
+  it('writes events keyed by id with tenant, schema and content-type headers, in chunks', async () => {
+    const topics = await freshTopics();
+    const delivered: DeliveredCounts[] = [];
+    const sink = new KafkaSink(
+      sinkOptions(topics, uniqueName('format'), { mode: 'at-least-once', maxBatchMessages: 2, onDelivered: (c) => delivered.push(c) }),
+    );
+    await sink.start();
+    try {
+      const unit = await sink.begin('tenant-a');
+      await unit.send(['e1', 'e2', 'e3', 'e4', 'e5'].map((id) => sampleEvent(id)));
+      await unit.commit();
+    } finally {
+      await sink.stop();
+    }
+
+    const events = await read(topics.events, 5);
+    expect(events.map((m) => m.key)).toEqual(['e1', 'e2', 'e3', 'e4', 'e5']);
+    expect(events[0]?.headers).toEqual({ 'tenant-id': 'tenant-a', 'schema-version': '1', 'content-type': 'application/json' });
+    expect(parse(events[0]?.value ?? null)).toEqual(sampleEvent('e1'));
+    expect(delivered).toEqual([{ events: 5, deadLetters: 0 }]);
+  });
+
+  it('caps dead-letter payloads at 64 KiB and says so', async () => {
+    const topics = await freshTopics();
+    const sink = new KafkaSink(sinkOptions(topics, uniqueName('dead'), { now: () => new Date('2026-11-20T12:00:00.000Z') }));
+    await sink.start();
+    try {
+      const unit = await sink.begin('tenant-a');
+      await unit.deadLetter([{ ...sampleDeadLetter('big'), payload: 'é'.repeat(MAX_DEAD_LETTER_PAYLOAD_BYTES) }, sampleDeadLetter('small')]);
+      await unit.commit(checkpoint);
+    } finally {
+      await sink.stop();
+    }
+
+    const [big, small] = await read(topics.deadLetter, 2);
+    expect(big?.key).toBe('tenant-a:blob-1:big');
+    expect(big?.headers).toMatchObject({ 'tenant-id': 'tenant-a', reason: 'missing-field' });
+    const bigValue = parse(big?.value ?? null);
+    expect(bigValue['payloadTruncated']).toBe(true);
+    expect(Buffer.byteLength(String(bigValue['payload']))).toBe(MAX_DEAD_LETTER_PAYLOAD_BYTES);
+    expect(bigValue['at']).toBe('2026-11-20T12:00:00.000Z');
+    expect(parse(small?.value ?? null)).toMatchObject({ payload: '{"Id":"x"}', payloadTruncated: false, stage: 'normalize' });
+  });
+
+  it('reports delivery of an exactly-once unit only after commit', async () => {
+    const topics = await freshTopics();
+    const delivered: DeliveredCounts[] = [];
+    const sink = new KafkaSink(sinkOptions(topics, uniqueName('counts'), { onDelivered: (c) => delivered.push(c) }));
+    await sink.start();
+    try {
+      const unit = await sink.begin('tenant-a');
+      await unit.send([sampleEvent('e1'), sampleEvent('e2')]);
+      await unit.deadLetter([sampleDeadLetter('r1')]);
+      expect(delivered).toEqual([]);
+      await unit.commit(checkpoint);
+      expect(delivered).toEqual([{ events: 2, deadLetters: 1 }]);
+    } finally {
+      await sink.stop();
+    }
+  });
+
+  it('writes cursors that the Kafka checkpoint store reads back, and none of aborted units', async () => {
+    const topics = await freshTopics(2);
+    const sink = new KafkaSink(sinkOptions(topics, uniqueName('cursor')));
+    await sink.start();
+    try {
+      const committed = await sink.begin('tenant-a');
+      await committed.send([sampleEvent('e1')]);
+      await committed.commit(checkpoint);
+      const aborted = await sink.begin('tenant-a');
+      await aborted.send([sampleEvent('e2')]);
+      await aborted.abort();
+    } finally {
+      await sink.stop();
+    }
+
+    const store = new KafkaCheckpointStore({ kafka, topic: topics.cursors, readDeadlineMs: 30_000, logger: silentLogger });
+    await store.start();
+    try {
+      expect(store.load(checkpoint.key)).toEqual(checkpoint.cursor);
+    } finally {
+      await store.stop();
+    }
+  });
+
+  it('aborts an open unit on stop so nothing of it becomes visible', async () => {
+    const topics = await freshTopics();
+    const sink = new KafkaSink(sinkOptions(topics, uniqueName('stop')));
+    await sink.start();
+    const unit = await sink.begin('tenant-a');
+    await unit.send([sampleEvent('never')]);
+    await sink.stop();
+    expect(await read(topics.events, 0)).toEqual([]);
+  });
+});
+
+describe('ensureTopics', () => {
+  it('creates missing topics once, the cursors topic compacted', async () => {
+    const layout = { events: uniqueName('events'), deadLetter: uniqueName('dead'), cursors: uniqueName('cursors'), partitions: 2, replicationFactor: 1 };
+    expect((await ensureTopics(kafka, layout)).created).toHaveLength(3);
+    expect((await ensureTopics(kafka, layout)).created).toEqual([]);
+
+    const admin = testKafka('ensure-topics').admin();
+    await admin.connect();
+    try {
+      const described = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [layout.cursors, layout.events].map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['cleanup.policy'] })),
+      });
+      const policy = (name: string) =>
+        described.resources.find((r) => r.resourceName === name)?.configEntries.find((e) => e.configName === 'cleanup.policy')?.configValue;
+      expect(policy(layout.cursors)).toBe('compact');
+      expect(policy(layout.events)).toBe('delete');
+      const metadata = await admin.fetchTopicMetadata({ topics: [layout.events] });
+      expect(metadata.topics[0]?.partitions).toHaveLength(2);
+    } finally {
+      await admin.disconnect();
+    }
+  });
+});
