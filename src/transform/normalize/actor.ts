@@ -1,4 +1,5 @@
 import type { ActorKind } from '../../contracts/file-event.ts';
+import { EMAIL } from './fields.ts';
 
 /**
  * Who acted. People get their UPN in `user.email`; apps and system accounts are flagged, never
@@ -15,7 +16,6 @@ const SYSTEM_IDS = new Set(['sharepoint\\system', 'nt authority\\system']);
 const APP_IDS = new Set(['app@sharepoint']);
 const GUEST_PREFIX = 'urn:spo:guest#';
 const ANON_PREFIX = 'urn:spo:anon#';
-const EMAIL = /^[^\s@]+@[^\s@]+$/;
 
 export function resolveActor(userId: string, userType: number | null, userKey: string | null): Actor {
   const lowered = userId.toLowerCase();

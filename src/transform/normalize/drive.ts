@@ -1,5 +1,6 @@
 import type { DriveType, OwnerIndex } from '../../contracts/file-event.ts';
 import { splitUrl } from './paths.ts';
+import { EMAIL } from './fields.ts';
 
 /**
  * Personal OneDrive vs SharePoint site, and the drive's owner (reference/schema.md §5).
@@ -10,7 +11,6 @@ import { splitUrl } from './paths.ts';
  * to the tenant label (`contosoeur-my`).
  */
 const PERSONAL_HOST = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?-my\.sharepoint(?:-mil)?\.[a-z]{2,}(?:\.[a-z]{2,})?$/;
-const EMAIL = /^[^\s@]+@[^\s@]+$/;
 const SHAREPOINT_HOST = /(?:^|\.)sharepoint(?:-mil)?\.[a-z]{2,}(?:\.[a-z]{2,})?$/;
 
 export interface DriveInfo {

@@ -4,6 +4,9 @@
  */
 export type RawRecord = Record<string, unknown>;
 
+/** An address-shaped string (UPNs included); shared so every email field follows one rule. */
+export const EMAIL = /^[^\s@]+@[^\s@]+$/;
+
 /** Longest string we copy from a record into an event; longer values are cut, never rejected. */
 export const MAX_FIELD_CHARS = 4096;
 

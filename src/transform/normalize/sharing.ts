@@ -1,4 +1,5 @@
 import type { FileAction, ShareType } from '../../contracts/file-event.ts';
+import { EMAIL } from './fields.ts';
 
 /**
  * Sharing details "where obvious" (schema.md §4/§6): the kind of share added, and the people it
@@ -19,7 +20,6 @@ const BY_OPERATION: Readonly<Record<string, ShareType>> = {
 };
 
 const PERSON_TARGET_TYPES = new Set(['member', 'guest', 'partner']);
-const EMAIL = /^[^\s@]+@[^\s@]+$/;
 
 export interface SharingInputs {
   operation: string;
