@@ -35,11 +35,14 @@ export interface FaultSpec {
   expiredContent?: boolean;
 }
 
+/** A change to a tenant's faults: a key set to undefined switches that fault off. */
+export type FaultUpdate = { [K in keyof FaultSpec]?: FaultSpec[K] | undefined };
+
 type CountedFault = 'serverErrors' | 'resetBlobs' | 'truncateBlobs' | 'malformedBlobs' | 'throttle' | 'emptyPagesWithNextPage';
 
 export interface FaultControls {
   /** Merges `spec` into the tenant's active faults (a key set to undefined removes that fault). */
-  set(tenantId: string, spec: FaultSpec): void;
+  set(tenantId: string, spec: FaultUpdate): void;
   /** Clears one tenant's faults, or every tenant's. */
   clear(tenantId?: string): void;
   /** The tenant's active faults (counted ones show what is left). */
@@ -55,7 +58,7 @@ export class FaultController implements FaultControls {
     this.#onChange = onChange;
   }
 
-  set(tenantId: string, spec: FaultSpec): void {
+  set(tenantId: string, spec: FaultUpdate): void {
     const merged: FaultSpec = { ...this.#faults.get(tenantId) };
     for (const [key, value] of Object.entries(spec) as [keyof FaultSpec, unknown][]) {
       if (value === undefined) delete merged[key];

@@ -18,7 +18,7 @@ import { generateClientCertificate, generateTlsMaterial, thumbprints, type Clien
 
 export type { SimulatorOptions, TenantOptions, Scenario, ThrottleStyle } from './options.ts';
 export { SCENARIOS, THROTTLE_STYLES } from './options.ts';
-export type { FaultSpec, FaultControls } from './faults.ts';
+export type { FaultSpec, FaultControls, FaultUpdate } from './faults.ts';
 export type { RequestStats, RequestRecord, RequestFilter, EndpointName, TenantStats } from './stats.ts';
 export type { GroundTruth, GroundTruthQuery, ExpectedRecord, ExpectedBlob } from './data/ground-truth.ts';
 export { ManualClock } from './manual-clock.ts';
@@ -77,8 +77,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const clock = options.clock ?? systemClock;
   const host = options.host ?? DEFAULTS.host;
   const tls = options.tls ?? generateTlsMaterial(['localhost', ...(host === '127.0.0.1' || host === 'localhost' ? [] : [host])], ['127.0.0.1']);
-  const generated = options.clientCertificatePem === undefined ? generateClientCertificate() : undefined;
-  const clientCertPem = options.clientCertificatePem ?? generated?.certPem ?? '';
+  const given = options.clientCertificate;
+  const clientCertificate = given === undefined ? generateClientCertificate() : { ...given, ...thumbprints(given.certPem) };
+  const clientCertPem = clientCertificate.certPem;
   const tenantList = buildTenants(options, clock.now());
   const tenants = new Map(tenantList.map((t) => [t.id, t]));
   const quota = options.quotaPerMinute ?? DEFAULTS.quotaPerMinute;
@@ -127,7 +128,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     caPem: tls.caPem,
     clientId: ctx.clientId,
     clientSecret: ctx.clientSecret,
-    clientCertificate: generated ?? { certPem: clientCertPem, ...thumbprints(clientCertPem) },
+    clientCertificate,
     scope: `${ctx.baseUrl}/.default`,
     tenants: tenantList.map((t) => ({ id: t.id, name: t.name, domain: t.domain, plan: t.plan, scenario: t.scenario, source: t.source })),
     clock,

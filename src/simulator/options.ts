@@ -59,8 +59,8 @@ export interface SimulatorOptions {
   fixturesShiftToNow?: boolean;
   clientId?: string;
   clientSecret?: string;
-  /** PEM of the client certificate whose key may sign client assertions; generated when omitted. */
-  clientCertificatePem?: string;
+  /** The client certificate whose key may sign client assertions (key optional: only echoed back); generated when omitted. */
+  clientCertificate?: { certPem: string; keyPem?: string };
   /** Server TLS material; a CA and a server certificate for 127.0.0.1/localhost are generated when omitted. */
   tls?: { caPem: string; certPem: string; keyPem: string };
   /** Listing page size (undocumented upstream, o365-api.md §6.3). Default 100. */

@@ -1,4 +1,5 @@
 import { Agent, request } from 'undici';
+import { generateClientCertificate, generateTlsMaterial, type ClientCertificate, type TlsMaterial } from '../../../src/simulator/tls.ts';
 import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../../../src/simulator/index.ts';
 
 export interface Reply {
@@ -18,8 +19,12 @@ export interface TestSim {
   close(): Promise<void>;
 }
 
+let shared: { tls: TlsMaterial; cert: ClientCertificate } | undefined;
+
+/** Starts a simulator; key material is generated once per test file to keep the suite fast. */
 export async function startTestSim(options: SimulatorOptions = {}): Promise<TestSim> {
-  const sim = await startSimulator(options);
+  shared ??= { tls: generateTlsMaterial(), cert: generateClientCertificate() };
+  const sim = await startSimulator({ tls: shared.tls, clientCertificate: shared.cert, ...options });
   const agent = new Agent({ connect: { ca: sim.caPem }, keepAliveTimeout: 1000 });
   const call: TestSim['call'] = async (method, url, opts = {}) => {
     const res = await request(url, {
