@@ -3,6 +3,7 @@ import { registerSimulateCommand } from './commands/simulate.ts';
 import { registerNormalizeCommand } from './commands/normalize.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { registerConfigCommand } from './commands/config.ts';
+import { registerDemoCommand, registerReplayCommand } from './commands/demo.ts';
 
 /**
  * The command tree. Each command's action sets `process.exitCode` (0 by default); usage errors surface
@@ -16,6 +17,8 @@ export function buildProgram(): Command {
   registerRunCommand(program);
   registerConfigCommand(program);
   registerSimulateCommand(program);
+  registerReplayCommand(program);
+  registerDemoCommand(program);
   registerNormalizeCommand(program);
   return program;
 }
