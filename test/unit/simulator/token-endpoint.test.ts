@@ -49,7 +49,7 @@ describe('token endpoint (o365-api.md §3 [DOC GS] token v2, app-only claims)', 
     expect(res.status).toBe(200);
     const body = res.json();
     expect(body).toMatchObject({ token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599 });
-    const claims = decodeJwt(body.access_token);
+    const claims = decodeJwt(body.access_token as string);
     expect(claims).toMatchObject({ aud: t.sim.baseUrl, iss: `https://sts.windows.net/${healthy}/`, tid: healthy, appid: t.sim.clientId, appidacr: '1', ver: '1.0' });
     expect(claims['roles']).toContain('ActivityFeed.Read');
   });
@@ -102,7 +102,7 @@ describe('certificate client assertion (o365-api.md §3 "Certificate" [DOC GS])'
   it('accepts an RS256 assertion with x5t and marks the token appidacr 2', async () => {
     const res = await postToken(healthy, { ...base(), client_assertion_type: ASSERTION_TYPE, client_assertion: await assertion() });
     expect(res.status).toBe(200);
-    expect(decodeJwt(res.json().access_token)['appidacr']).toBe('2');
+    expect(decodeJwt(res.json().access_token as string)['appidacr']).toBe('2');
   });
 
   it('accepts a PS256 assertion with x5t#S256 (what msal-node sends with a SHA-256 thumbprint)', async () => {
@@ -133,10 +133,10 @@ describe('OpenID metadata msal-node reads', () => {
     expect(res.status).toBe(200);
     const body = res.json();
     expect(body.token_endpoint).toBe(t.sim.tokenUrl(healthy));
-    expect(new URL(body.issuer).origin).toBe(t.sim.baseUrl);
+    expect(new URL(body.issuer as string).origin).toBe(t.sim.baseUrl);
     expect(body).toHaveProperty('authorization_endpoint');
     expect(body).toHaveProperty('jwks_uri');
-    const jwks = await t.call('GET', body.jwks_uri);
+    const jwks = await t.call('GET', body.jwks_uri as string);
     expect(jwks.json().keys[0]).toMatchObject({ kty: 'RSA', alg: 'RS256' });
   });
 
