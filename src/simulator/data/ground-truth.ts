@@ -8,6 +8,8 @@ export interface ExpectedRecord {
   recordType: number;
   /** The first blob (in contentCreated order) that carries the record. */
   contentId: string;
+  /** The record as first served, so a test can run it through the real normalizer. */
+  json: string;
 }
 
 export interface ExpectedBlob {
@@ -16,16 +18,17 @@ export interface ExpectedBlob {
   availableAt: string;
   /** Records in the blob, duplicates included. */
   recordCount: number;
-  /** Id of the record that is persistently malformed in this blob (the `faulty` scenario), if any. */
+  /** Id of the record whose copy in this blob is persistently malformed (the `faulty` scenario), if any. */
   corruptedRecordId: string | undefined;
 }
 
 export interface GroundTruth {
-  /** Unique records by Id, corrupted ones excluded (they cannot be parsed, so they cannot be published). */
+  /** Unique records by Id that some blob delivers intact (a malformed copy cannot be parsed, so it cannot be published). */
   records: Map<string, ExpectedRecord>;
   blobs: ExpectedBlob[];
   /** Records served in total, duplicates included. */
   servedRecords: number;
+  /** Ids whose only copies are malformed: a client can dead-letter them but never publish them. */
   corruptedRecordIds: Set<string>;
 }
 
@@ -58,12 +61,14 @@ export function computeGroundTruth(tenant: Tenant, nowMs: number, query: GroundT
         corruptedRecordId = record.id;
         corruptedRecordIds.add(record.id);
       } else if (!records.has(record.id)) {
-        records.set(record.id, { id: record.id, operation: record.operation, workload: record.workload, recordType: record.recordType, contentId: blob.contentId });
+        records.set(record.id, { id: record.id, operation: record.operation, workload: record.workload, recordType: record.recordType, contentId: blob.contentId, json: record.json });
       }
       count++;
     }
     servedRecords += count;
     blobs.push({ contentId: blob.contentId, contentCreated: new Date(blob.contentCreated).toISOString(), availableAt: new Date(blob.availableAt).toISOString(), recordCount: count, corruptedRecordId });
   }
+  // A corrupted copy does not lose a record that another blob (or a duplicate) delivers intact.
+  for (const id of records.keys()) corruptedRecordIds.delete(id);
   return { records, blobs, servedRecords, corruptedRecordIds };
 }
