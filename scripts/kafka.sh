@@ -8,7 +8,7 @@
 #   scripts/kafka.sh reset    stop and wipe the data directory
 #
 # Environment: KAFKA_PORT (19092), KAFKA_CONTROLLER_PORT (19093), KAFKA_DATA_DIR (.run/kafka/data),
-# KAFKA_HEAP_OPTS (-Xms256m -Xmx512m), KAFKA_READY_TIMEOUT_SECONDS (90).
+# KAFKA_RUN_DIR (.run/kafka: pid, log, config), KAFKA_HEAP_OPTS (-Xms256m -Xmx512m), KAFKA_READY_TIMEOUT_SECONDS (90).
 source "$(dirname "$0")/lib/env.sh"
 
 KAFKA_PORT="${KAFKA_PORT:-19092}"
@@ -16,7 +16,7 @@ KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-19093}"
 POM="$PROJECT_ROOT/scripts/kafka/pom.xml"
 KAFKA_VERSION="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$POM")"
 LIBS_DIR="$PROJECT_ROOT/.cache/kafka-libs-$KAFKA_VERSION"
-RUN_DIR="$PROJECT_ROOT/.run/kafka"
+RUN_DIR="${KAFKA_RUN_DIR:-$PROJECT_ROOT/.run/kafka}"
 DATA_DIR="${KAFKA_DATA_DIR:-$RUN_DIR/data}"
 PID_FILE="$RUN_DIR/kafka.pid"
 LOG_FILE="$RUN_DIR/server.log"
@@ -186,7 +186,8 @@ cmd_stop() {
 cmd_status() {
   local pid
   pid="$(running_pid)" || pid=""
-  if probe 5 "$pid" 2>/dev/null; then
+  # A closed port needs no 5 s of probing: callers (scripts/test.sh) ask before every start.
+  if port_open "$KAFKA_PORT" && probe 5 "$pid" 2>/dev/null; then
     log "Serving on $BOOTSTRAP${pid:+ (pid $pid)}"
     return 0
   fi

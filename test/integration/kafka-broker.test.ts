@@ -1,7 +1,7 @@
 // Smoke test of kafkajs 2.2.4 against the pinned Kafka 4.x broker: every feature the connector
 // relies on, proven on the wire (kafkajs' own CI never ran a broker newer than 2.4).
 import { ConfigResourceTypes, Partitioners, type Producer } from 'kafkajs';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestTopics, readAll, requireBroker, testKafka, uniqueName, waitFor } from '../support/kafka.ts';
 
 const kafka = testKafka('broker-smoke');
@@ -17,7 +17,7 @@ function messages(prefix: string, count: number): { key: string; value: string }
   return Array.from({ length: count }, (_, i) => ({ key: `${prefix}-${i}`, value: JSON.stringify({ prefix, i }) }));
 }
 
-beforeAll(requireBroker);
+beforeEach(requireBroker);
 
 afterEach(async () => {
   await Promise.all(producers.splice(0).map((p) => p.disconnect().catch(() => undefined)));

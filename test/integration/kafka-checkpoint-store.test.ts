@@ -1,5 +1,5 @@
 import { Partitioners } from 'kafkajs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { KafkaCheckpointStore } from '../../src/checkpoint/kafka-checkpoint-store.ts';
 import { encodeCursorRecord } from '../../src/checkpoint/cursor-record.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
@@ -7,7 +7,7 @@ import { createKafka } from '../../src/sink/kafka/kafka-client.ts';
 import { checkpointStoreContract } from '../contract/checkpoint-store.contract.ts';
 import { createTestTopics, kafkaBrokers, requireBroker, uniqueName } from '../support/kafka.ts';
 
-beforeAll(requireBroker);
+beforeEach(requireBroker);
 
 const kafka = createKafka({ clientId: 'checkpoint-store-test', brokers: kafkaBrokers(), logger: silentLogger });
 const store = (topic: string) => new KafkaCheckpointStore({ kafka, topic, readDeadlineMs: 30_000, logger: silentLogger });

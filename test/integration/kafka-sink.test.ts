@@ -1,5 +1,5 @@
 import { ConfigResourceTypes } from 'kafkajs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { KafkaCheckpointStore } from '../../src/checkpoint/kafka-checkpoint-store.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
 import { createKafka } from '../../src/sink/kafka/kafka-client.ts';
@@ -9,7 +9,7 @@ import { MAX_DEAD_LETTER_PAYLOAD_BYTES } from '../../src/sink/kafka/messages.ts'
 import { sampleDeadLetter, sampleEvent, sinkContract, type CommittedView } from '../contract/sink.contract.ts';
 import { kafkaBrokers, readAll, requireBroker, testKafka, uniqueName } from '../support/kafka.ts';
 
-beforeAll(requireBroker);
+beforeEach(requireBroker);
 
 const kafka = createKafka({ clientId: 'kafka-sink-test', brokers: kafkaBrokers(), logger: silentLogger });
 const checkpoint = {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, type IHeaders, type KafkaMessage } from 'kafkajs';
 import { readToEnd } from '../../src/sink/kafka/read-to-end.ts';
+import { waitForLeaders } from '../../src/sink/kafka/topics.ts';
 
 /** The broker scripts/kafka.sh starts, unless KAFKA_BROKERS names another (comma-separated). */
 export function kafkaBrokers(): string[] {
@@ -27,11 +28,19 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
 }
 
+let brokerCheck: Promise<void> | undefined;
+
 /**
- * Fails with instructions when no broker answers: integration tests must fail, never skip, when
- * Kafka is missing.
+ * Fails with instructions when no broker answers. Use as `beforeEach(requireBroker)`: a failing
+ * beforeAll would report the tests as skipped, and integration tests must fail, never skip, when
+ * Kafka is missing. The check runs once per test file.
  */
-export async function requireBroker(): Promise<void> {
+export function requireBroker(): Promise<void> {
+  brokerCheck ??= checkBroker();
+  return brokerCheck;
+}
+
+async function checkBroker(): Promise<void> {
   const admin = testKafka('broker-check').admin();
   try {
     await admin.connect();
@@ -55,7 +64,7 @@ export async function createTestTopics(
   try {
     await admin.connect();
     await admin.createTopics({
-      waitForLeaders: true,
+      waitForLeaders: false,
       topics: names.map((topic) => ({
         topic,
         numPartitions: options.partitions ?? 1,
@@ -63,6 +72,7 @@ export async function createTestTopics(
         configEntries: options.compacted === true ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
       })),
     });
+    await waitForLeaders(admin, names, 30_000);
   } finally {
     await admin.disconnect().catch(() => undefined);
   }

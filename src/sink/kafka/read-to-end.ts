@@ -31,7 +31,8 @@ type Ends = Map<number, { low: number; high: number }>;
  * messages: the last offsets of a partition are often commit markers, never delivered.
  */
 export async function readToEnd(kafka: Kafka, options: ReadToEndOptions): Promise<void> {
-  const ends = await endOffsets(kafka, options.topic);
+  const deadlineAt = Date.now() + options.deadlineMs;
+  const ends = await endOffsets(kafka, options.topic, deadlineAt);
   const positions = new Map<number, number>();
   for (const [partition, { low }] of ends) positions.set(partition, low);
   let count = 0;
@@ -55,7 +56,7 @@ export async function readToEnd(kafka: Kafka, options: ReadToEndOptions): Promis
   const check = (): void => {
     if (phase === 'counting' && count >= (options.expectedCount ?? 0)) {
       phase = 'refreshing';
-      endOffsets(kafka, options.topic).then((fresh) => {
+      endOffsets(kafka, options.topic, deadlineAt).then((fresh) => {
         for (const [partition, end] of fresh) {
           ends.set(partition, { low: end.low, high: Math.max(end.high, ends.get(partition)?.high ?? 0) });
         }
@@ -77,7 +78,7 @@ export async function readToEnd(kafka: Kafka, options: ReadToEndOptions): Promis
   consumer.on(consumer.events.CRASH, ({ payload }) => {
     if (!payload.restart) fail(payload.error);
   });
-  const timer = setTimeout(() => fail(deadlineError(options, ends, positions, count)), options.deadlineMs);
+  const timer = setTimeout(() => fail(deadlineError(options, ends, positions, count)), Math.max(0, deadlineAt - Date.now()));
   const starting = (async () => {
     await consumer.connect();
     await consumer.subscribe({ topics: [options.topic], fromBeginning: true });
@@ -111,13 +112,23 @@ function deadlineError(options: ReadToEndOptions, ends: Ends, positions: Map<num
   );
 }
 
-async function endOffsets(kafka: Kafka, topic: string): Promise<Ends> {
-  const admin = kafka.admin();
-  try {
-    await admin.connect();
-    const offsets = await admin.fetchTopicOffsets(topic);
-    return new Map(offsets.map((o) => [o.partition, { low: Number(o.low), high: Number(o.high) }]));
-  } finally {
-    await admin.disconnect().catch(() => undefined);
+/**
+ * kafkajs' fetchTopicOffsets gives up at once on NOT_LEADER_FOR_PARTITION, which a just-created
+ * topic answers until its leader is known everywhere; a fresh admin refreshes metadata.
+ */
+async function endOffsets(kafka: Kafka, topic: string, deadlineAt: number): Promise<Ends> {
+  for (;;) {
+    const admin = kafka.admin();
+    try {
+      await admin.connect();
+      const offsets = await admin.fetchTopicOffsets(topic);
+      return new Map(offsets.map((o) => [o.partition, { low: Number(o.low), high: Number(o.high) }]));
+    } catch (error) {
+      const retriable = (error as { retriable?: unknown }).retriable === true;
+      if (!retriable || Date.now() + 100 > deadlineAt) throw error;
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

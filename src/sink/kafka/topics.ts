@@ -1,4 +1,4 @@
-import type { Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import { toConnectorError } from './kafka-client.ts';
 
 export interface TopicLayout {
@@ -30,18 +30,42 @@ export async function ensureTopics(kafka: Kafka, layout: TopicLayout): Promise<{
       // Another replica may create the same topic between listTopics and here; kafkajs treats
       // TOPIC_ALREADY_EXISTS as success, which is what we want.
       await admin.createTopics({
-        waitForLeaders: true,
-        topics: missing.map((t) => ({
-          ...t,
-          numPartitions: layout.partitions,
-          replicationFactor: layout.replicationFactor,
-        })),
+        waitForLeaders: false,
+        topics: missing.map((t) => ({ ...t, numPartitions: layout.partitions, replicationFactor: layout.replicationFactor })),
       });
+      await waitForLeaders(admin, missing.map((t) => t.topic), 30_000);
     }
     return { created: missing.map((t) => t.topic) };
   } catch (error) {
     throw toConnectorError(error, 'sink', 'create the connector topics');
   } finally {
     await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/**
+ * kafkajs' own `waitForLeaders` only retries LEADER_NOT_AVAILABLE, but a KRaft broker answers
+ * UNKNOWN_TOPIC_OR_PARTITION until the new topic reaches its metadata cache, so createTopics can
+ * fail although the topic was created. This waits for every partition to have a leader instead.
+ */
+export async function waitForLeaders(admin: Admin, topics: readonly string[], deadlineMs: number): Promise<void> {
+  const until = Date.now() + deadlineMs;
+  for (;;) {
+    let last: unknown;
+    try {
+      const { topics: metadata } = await admin.fetchTopicMetadata({ topics: [...topics] });
+      const ready = topics.every((name) => {
+        const partitions = metadata.find((t) => t.name === name)?.partitions ?? [];
+        return partitions.length > 0 && partitions.every((p) => p.leader >= 0);
+      });
+      if (ready) return;
+    } catch (error) {
+      if ((error as { retriable?: unknown }).retriable !== true) throw error;
+      last = error;
+    }
+    if (Date.now() > until) {
+      throw last instanceof Error ? last : new Error(`Topics ${topics.join(', ')} have no leader after ${deadlineMs} ms`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
