@@ -162,7 +162,41 @@ describe('KafkaSink on the wire', () => {
     await sink.stop();
     expect(await read(topics.events, 0)).toEqual([]);
   });
+  it('cannot commit a unit held open past transactionTimeoutMs: SINK_FENCED, nothing visible', async () => {
+    // The coordinator aborts the expired transaction and bumps the epoch; kafkajs (no KIP-588)
+    // sees INVALID_PRODUCER_EPOCH, the same answer as for a newer owner, so the sink is done.
+    const topics = await freshTopics();
+    const sink = new KafkaSink(sinkOptions(topics, uniqueName('expire'), { transactionTimeoutMs: 1_000 }));
+    await sink.start();
+    try {
+      const unit = await sink.begin('tenant-a');
+      await unit.send([sampleEvent('expired')]);
+      await waitUntilStableOffsetPasses(topics.events, 0, 40_000);
+      await expect(unit.commit(checkpoint)).rejects.toMatchObject({ code: 'SINK_FENCED', retriable: false });
+      await expect(sink.begin('tenant-a')).rejects.toMatchObject({ code: 'SINK_FENCED' });
+    } finally {
+      await sink.stop();
+    }
+    expect(await read(topics.events, 0)).toEqual([]);
+  });
 });
+
+/** The coordinator's abort shows as the last stable offset moving past the open transaction. */
+async function waitUntilStableOffsetPasses(topic: string, offset: number, deadlineMs: number): Promise<void> {
+  const admin = testKafka('lso-watch').admin();
+  await admin.connect();
+  try {
+    const until = Date.now() + deadlineMs;
+    for (;;) {
+      const [partition] = await admin.fetchTopicOffsets(topic);
+      if (Number(partition?.high ?? 0) > offset) return;
+      if (Date.now() > until) throw new Error(`${topic}: stable offset still at ${offset} after ${deadlineMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
 
 describe('ensureTopics', () => {
   it('creates missing topics once, the cursors topic compacted', async () => {
