@@ -47,8 +47,11 @@ function pickActor(rng: Rng, model: TenantModel, kind: OperationKind): Actor {
   return { userId: member.upn, userKey: member.userKey, userType: 0, app: false };
 }
 
-function pickLibrary(rng: Rng, model: TenantModel): Library {
-  return rng.chance(0.6) ? rng.pick(model.members).personal : rng.pick(model.sites);
+function pickLibrary(rng: Rng, model: TenantModel, actor: Actor): Library {
+  // Most personal-site activity is the owner's own; the rest is sharing, guests, apps.
+  const own = model.members.find((m) => m.upn === actor.userId);
+  if (own && rng.chance(0.45)) return own.personal;
+  return rng.chance(0.45) ? rng.pick(model.members).personal : rng.pick(model.sites);
 }
 
 function fileName(rng: Rng): { name: string; extension: string } {
@@ -189,7 +192,7 @@ export function buildRecord(rng: Rng, model: TenantModel, contentCreatedMs: numb
     return { ...common, UserKey: rng.guid(), UserType: 0, Version: 1, Workload: 'AzureActiveDirectory', ClientIP: ipAddress(rng), ObjectId: 'Unknown', UserId: member.upn, AzureActiveDirectoryEventType: 1, ResultStatus: 'Success' };
   }
   const actor = pickActor(rng, model, kind);
-  const library = pickLibrary(rng, model);
+  const library = pickLibrary(rng, model, actor);
   const record: SyntheticRecord = {
     ...common,
     UserKey: actor.userKey,
