@@ -217,10 +217,9 @@ export class TenantPoller {
     metrics.inflightBlobs.inc();
     try {
       for (let attempt = 1; ; attempt += 1) {
-        if (stop.aborted) {
-          tracker.release(item.contentId);
-          return;
-        }
+        // Stopping: the blob stays pending, so the final cursor stays before it and the next run lists
+        // it again. Releasing it would let the lower bound jump past a blob that was never delivered.
+        if (stop.aborted) return;
         try {
           if (spooled === undefined) {
             const { body } = await this.#d.api.openBlob(item.contentUri, stop);
@@ -248,14 +247,10 @@ export class TenantPoller {
           this.#log.debug({ contentId: item.contentId, bytes: content.sizeBytes, ...tally.summary() }, 'Blob delivered');
           return;
         } catch (error) {
-          if (stop.aborted && !isConnectorError(error)) {
-            tracker.release(item.contentId);
-            return;
-          }
+          if (stop.aborted && !isConnectorError(error)) return;
           const mapped = toConnectorError(error);
           if (mapped.code === 'SINK_FENCED') {
             this.#d.onFatal(mapped);
-            tracker.release(item.contentId);
             return;
           }
           if (mapped.code === API_ERRORS.contentNotFound) notFound += 1;
@@ -312,7 +307,7 @@ export class TenantPoller {
         await clock.sleep(delay, stop).catch(() => undefined);
       }
     }
-    tracker.release(ref.contentId);
+    // Stopped before the dead letter landed: left pending, so the cursor does not cover it.
   }
 
   #count(tally: BlobTally): void {
