@@ -30,7 +30,14 @@ resolve_jars() {
   log "Resolving Apache Kafka $KAFKA_VERSION jars from Maven Central into ${LIBS_DIR#"$PROJECT_ROOT"/} ..."
   local tmp="$LIBS_DIR.partial.$$"
   rm -rf "$tmp"
-  mvn -B -q -f "$POM" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$tmp" >&2
+  # Maven's output is only interesting when it fails (quiet mode still prints colour codes).
+  if ! mvn -B -q -Dstyle.color=never -f "$POM" dependency:copy-dependencies -DincludeScope=runtime \
+    -DoutputDirectory="$tmp" >"$tmp.log" 2>&1; then
+    cat "$tmp.log" >&2
+    rm -rf "$tmp" "$tmp.log"
+    exit 1
+  fi
+  rm -f "$tmp.log"
   # Renamed only when complete, so an interrupted download is never mistaken for a classpath.
   mv "$tmp" "$LIBS_DIR"
 }
