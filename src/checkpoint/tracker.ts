@@ -68,11 +68,6 @@ export class CheckpointTracker {
     this.#wake();
   }
 
-  /** The blob will be listed again later (shutdown before it finished): forget it without committing. */
-  release(contentId: string): void {
-    if (this.#pending.delete(contentId)) this.#wake();
-  }
-
   /** Every blob with contentCreated before `endMs` has been listed and tracked. */
   markListedUpTo(endMs: number): void {
     if (endMs > this.#listedUpTo) this.#listedUpTo = endMs;

@@ -11,6 +11,7 @@ import type { Logger } from '../telemetry/logger.ts';
 /** The publisher id the embedded runs send; any GUID works against the simulator. */
 const EMBEDDED_PUBLISHER_ID = '0e6f6d3c-7a38-4b55-9d5a-6f2f3c9d2a10';
 const SECRET_ENV = 'ONEDRIVE_CONNECTOR_EMBEDDED_SECRET';
+export const EMBEDDED_LOOKBACK_HOURS = 167;
 
 export interface EmbeddedRunOptions {
   simulator: SimulatorOptions;
@@ -51,7 +52,8 @@ export function embeddedConfig(sim: RunningSimulator, options: Pick<EmbeddedRunO
     connector: {
       publisherIdentifier: EMBEDDED_PUBLISHER_ID,
       deliveryMode: options.deliveryMode,
-      firstRunLookbackHours: 168,
+      // Not the full 168 h: the oldest minutes of the 7 days expire while the backlog is collected.
+      firstRunLookbackHours: EMBEDDED_LOOKBACK_HOURS,
       pollIntervalSeconds: 2,
       windowEndLagSeconds: 0,
       shutdownTimeoutSeconds: 20,
@@ -95,7 +97,7 @@ export async function runEmbedded(options: EmbeddedRunOptions): Promise<Embedded
     while (Date.now() - started < options.timeoutMs) {
       const progress = await snapshot(connector, sim, scenarioOf, started);
       options.onProgress?.(progress);
-      caughtUp = progress.tenants.every((t) => t.caughtUp || NEEDS_ADMIN.has(t.status.status));
+      caughtUp = progress.tenants.every((t) => t.caughtUp || needsAdmin(t.status));
       if (caughtUp) break;
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
@@ -107,6 +109,16 @@ export async function runEmbedded(options: EmbeddedRunOptions): Promise<Embedded
     await sim.close();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** True when the tenant listed up to the simulator's present and has nothing in flight. */
+export function tenantCaughtUp(progress: { listedUpToMs: number | undefined; pendingBlobs: number } | undefined, simNowMs: number): boolean {
+  return progress?.listedUpToMs !== undefined && progress.listedUpToMs >= simNowMs - 10_000 && progress.pendingBlobs === 0;
+}
+
+/** Tenants in these statuses wait for an admin; nobody should wait for them to catch up. */
+export function needsAdmin(status: TenantStatus): boolean {
+  return NEEDS_ADMIN.has(status.status);
 }
 
 async function snapshot(connector: Connector, sim: RunningSimulator, scenarioOf: Map<string, string>, started: number): Promise<EmbeddedProgress> {
@@ -122,8 +134,7 @@ async function snapshot(connector: Connector, sim: RunningSimulator, scenarioOf:
   return {
     elapsedMs: Date.now() - started,
     tenants: Object.entries(statuses).map(([id, status]) => {
-      const p = progress[id];
-      const caughtUp = p?.listedUpToMs !== undefined && p.listedUpToMs >= simNow - 10_000 && p.pendingBlobs === 0;
+      const caughtUp = tenantCaughtUp(progress[id], simNow);
       return { id, scenario: scenarioOf.get(id) ?? 'unknown', status, published: published.get(id) ?? 0, caughtUp };
     }),
   };

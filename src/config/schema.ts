@@ -72,7 +72,12 @@ const connectorSchema = z.strictObject({
   pollIntervalSeconds: z.number().positive().default(60),
   /** First run (no cursor): how far back to start. The API keeps 7 days. */
   firstRunLookbackHours: z.number().positive().max(168).default(24),
-  windowOverlapSeconds: z.number().int().min(0).max(3600).default(900),
+  /**
+   * How far each listing reaches back before the listing progress. Blobs can become listable well
+   * after their contentCreated (the simulator models 30 min to 3 h); the done set keeps the overlap
+   * from publishing anything twice. Longer overlap = more listing requests and a larger cursor.
+   */
+  windowOverlapSeconds: z.number().int().min(0).max(86_400).default(14_400),
   /** Listing stops this far before now, so a window is not listed while Microsoft still fills it. */
   windowEndLagSeconds: z.number().int().min(0).max(3600).default(60),
   maxWindowHours: z.number().positive().max(24).default(24),

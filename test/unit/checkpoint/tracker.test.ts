@@ -78,13 +78,13 @@ describe('CheckpointTracker (DESIGN invariant 1: the cursor never covers an unac
     expect(tracker.pendingCount).toBe(2);
   });
 
-  it('a released blob is forgotten, not committed', async () => {
+  it('a blob never finished keeps the cursor below it, however far the listing got', async () => {
     const tracker = new CheckpointTracker(start, { maxInFlight: 2, overlapMs: 0 });
     await tracker.track({ contentId: 'a', createdMs: min(1) });
-    tracker.markListedUpTo(min(5));
-    tracker.release('a');
-    expect(tracker.isKnown('a')).toBe(false);
-    expect(tracker.cursor(min(6)).done).toEqual({});
+    tracker.markListedUpTo(min(50));
+    const cursor = tracker.cursor(min(60));
+    expect(cursor.lowerBound).toBe(new Date(min(1)).toISOString());
+    expect(cursor.done).toEqual({});
   });
 
   it('aborting a blocked track() rejects it', async () => {

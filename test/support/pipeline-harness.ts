@@ -1,0 +1,112 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EMBEDDED_LOOKBACK_HOURS, embeddedConfig, needsAdmin, tenantCaughtUp } from '../../src/cli/embedded-pipeline.ts';
+import type { ConnectorConfig } from '../../src/config/schema.ts';
+import { createConnector, type Connector } from '../../src/runtime/connector.ts';
+import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../../src/simulator/index.ts';
+import { silentLogger, type Logger } from '../../src/telemetry/logger.ts';
+import { normalize } from '../../src/transform/normalize/index.ts';
+import { RETENTION_MS, RETENTION_SAFETY_MS } from '../../src/source/poller/window-planner.ts';
+import { kafkaBrokers, readAll, uniqueName } from './kafka.ts';
+import { waitFor } from './manual-clock.ts';
+
+export const SECRET_ENV = 'ONEDRIVE_CONNECTOR_EMBEDDED_SECRET';
+
+export interface HarnessOptions {
+  simulator: SimulatorOptions;
+  deliveryMode?: 'exactly-once' | 'at-least-once';
+  /** Tweaks applied to the connector section of the generated config. */
+  connector?: Partial<ConnectorConfig['connector']>;
+  logger?: Logger;
+}
+
+/**
+ * Simulator + config + fresh topics for one end-to-end test. Connectors are created on demand so a
+ * test can stop one and start another on the same cursors (a restart).
+ */
+export class PipelineHarness {
+  readonly sim: RunningSimulator;
+  readonly config: ConnectorConfig;
+  readonly env: NodeJS.ProcessEnv;
+  readonly #dir: string;
+  readonly #logger: Logger;
+  /** Connector clock when the harness started: the first run looks back from about here. */
+  #startedAtMs = Date.now();
+  #connectorsStarted = 0;
+
+  private constructor(sim: RunningSimulator, config: ConnectorConfig, dir: string, logger: Logger) {
+    this.sim = sim;
+    this.config = config;
+    this.#dir = dir;
+    this.#logger = logger;
+    this.env = { ...process.env, [SECRET_ENV]: sim.clientSecret };
+  }
+
+  static async start(options: HarnessOptions): Promise<PipelineHarness> {
+    const sim = await startSimulator(options.simulator);
+    const dir = await mkdtemp(join(tmpdir(), 'pipeline-harness-'));
+    const caFile = join(dir, 'ca.pem');
+    await writeFile(caFile, sim.caPem);
+    const base = embeddedConfig(sim, { brokers: kafkaBrokers(), deliveryMode: options.deliveryMode ?? 'exactly-once', topicPrefix: `${uniqueName('it')}.`, metricsPort: 0 }, caFile);
+    const config: ConnectorConfig = { ...base, connector: { ...base.connector, ...options.connector } };
+    return new PipelineHarness(sim, config, dir, options.logger ?? silentLogger);
+  }
+
+  async startConnector(overrides: Partial<ConnectorConfig['connector']> = {}): Promise<Connector> {
+    if (this.#connectorsStarted++ === 0) this.#startedAtMs = Date.now();
+    const connector = await createConnector({ ...this.config, connector: { ...this.config.connector, ...overrides } }, { logger: this.#logger, env: this.env });
+    await connector.start();
+    return connector;
+  }
+
+  /** Every tenant that can be collected has listed up to the simulator's present with nothing in flight. */
+  caughtUp(connector: Connector): boolean {
+    const progress = connector.progress();
+    const statuses = connector.statuses();
+    const now = this.sim.clock.now();
+    return Object.entries(statuses).every(([id, status]) => needsAdmin(status) || tenantCaughtUp(progress[id], now));
+  }
+
+  async waitCaughtUp(connector: Connector, timeoutMs = 120_000): Promise<void> {
+    await waitFor(() => this.caughtUp(connector), { timeoutMs, intervalMs: 200, what: 'the connector to catch up with the simulator' });
+  }
+
+  /** Events in the topic (read_committed), as [tenant, event id] pairs in topic order. */
+  async readEvents(): Promise<Array<{ tenant: string; id: string; value: Record<string, unknown> }>> {
+    const messages = await readAll(this.config.kafka.topics.events, { isolation: 'read_committed', deadlineMs: 60_000 });
+    return messages.map((m) => ({ tenant: m.headers['tenant-id'] ?? '', id: m.key ?? '', value: JSON.parse(m.value ?? '{}') as Record<string, unknown> }));
+  }
+
+  async readDeadLetters(): Promise<Array<Record<string, unknown>>> {
+    const messages = await readAll(this.config.kafka.topics.deadLetter, { isolation: 'read_committed', deadlineMs: 60_000 });
+    return messages.map((m) => JSON.parse(m.value ?? '{}') as Record<string, unknown>);
+  }
+
+  /**
+   * Event ids the connector must publish (`required`: every blob inside the first run's reach, which is
+   * the lookback plus the overlap, clamped to the 7 days the API keeps) and may publish (`allowed`: the
+   * same with a margin at the old end, where the exact start instant decides).
+   */
+  async expectedEventIds(tenantId: string): Promise<{ required: Set<string>; allowed: Set<string> }> {
+    const reach = this.#startedAtMs - EMBEDDED_LOOKBACK_HOURS * 3600_000 - this.config.connector.windowOverlapSeconds * 1000;
+    const since = Math.max(reach, this.sim.clock.now() - RETENTION_MS + RETENTION_SAFETY_MS);
+    const margin = 120_000;
+    return { required: await this.#eventIds(tenantId, since + margin), allowed: await this.#eventIds(tenantId, since - margin) };
+  }
+
+  async #eventIds(tenantId: string, sinceMs: number): Promise<Set<string>> {
+    const truth = await this.sim.expectedRecords(tenantId, { sinceContentCreated: sinceMs });
+    const ids = new Set<string>();
+    for (const record of truth.records.values()) {
+      const result = normalize(JSON.parse(record.json.replace(/^\uFEFF/, '')), { tenantId, now: () => new Date() });
+      if (result.kind === 'event') ids.add(record.id);
+    }
+    return ids;
+  }
+
+  async close(): Promise<void> {
+    await this.sim.close();
+    await rm(this.#dir, { recursive: true, force: true });
+  }
+}
