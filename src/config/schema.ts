@@ -101,6 +101,8 @@ const connectorSchema = z.strictObject({
   maxBackoffSeconds: z.number().positive().default(300),
   /** Event ids remembered per tenant to drop records Microsoft repeats across blobs. */
   dedupeEventIdsPerTenant: z.number().int().min(0).default(100_000),
+  /** Exactly-once mode: how far back a restart rebuilds those ids (the published-ids topic keeps this long). */
+  dedupeHorizonHours: z.number().positive().max(168).default(48),
   shutdownTimeoutSeconds: z.number().positive().default(30),
 });
 
@@ -113,6 +115,8 @@ const kafkaSchema = z.strictObject({
       events: z.string().min(1).default('onedrive.file-events.v1'),
       deadLetter: z.string().min(1).default('onedrive.dead-letter.v1'),
       cursors: z.string().min(1).default('onedrive.cursors.v1'),
+      /** Exactly-once mode: event ids per committed blob, read back at start to drop Microsoft's repeats. */
+      publishedIds: z.string().min(1).default('onedrive.published-ids.v1'),
     })
     .prefault({}),
   compression: z.enum(['none', 'gzip']).default('gzip'),

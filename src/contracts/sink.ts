@@ -15,6 +15,17 @@ export interface DeadLetter {
   payload: string | null;
 }
 
+/** What a unit commits with its records in exactly-once mode. */
+export interface UnitCheckpoint {
+  key: CursorKey;
+  cursor: Cursor;
+  /**
+   * Ids of the events this unit published. Written in the same transaction, so after a restart the
+   * connector can rebuild which ids it already published and drop Microsoft's repeats (DESIGN inv. 1).
+   */
+  publishedIds?: readonly string[];
+}
+
 /**
  * One blob's worth of output. Opened by the pipeline after the blob is fully downloaded (no API call
  * happens while a unit is open, so a transaction is never held across slow HTTP calls).
@@ -28,7 +39,7 @@ export interface DeliveryUnit {
    * transaction and commits. At-least-once: `checkpoint` is ignored (the pipeline saves cursors
    * through the CheckpointStore after the ack).
    */
-  commit(checkpoint?: { key: CursorKey; cursor: Cursor }): Promise<void>;
+  commit(checkpoint?: UnitCheckpoint): Promise<void>;
   /** Gives the unit up; in exactly-once mode nothing it sent becomes visible. Safe after a failed commit. */
   abort(): Promise<void>;
 }

@@ -1,7 +1,6 @@
 import { ConnectorError } from '../contracts/errors.ts';
-import type { Cursor, CursorKey } from '../contracts/checkpoint.ts';
 import type { FileEvent, NormalizeResult } from '../contracts/file-event.ts';
-import type { DeadLetter, Sink } from '../contracts/sink.ts';
+import type { DeadLetter, Sink, UnitCheckpoint } from '../contracts/sink.ts';
 import { parseRecords } from '../parse/records.ts';
 import type { RecentEventIds } from './recent-event-ids.ts';
 import { BlobTally } from './tally.ts';
@@ -20,7 +19,7 @@ export interface DeliverBlobOptions {
   /** On the last attempt a malformed blob keeps what parsed and dead-letters the rest; before it, the blob is retried. */
   finalAttempt: boolean;
   /** Exactly-once mode: the cursor to commit with this blob, computed when the commit happens. */
-  checkpoint: () => { key: CursorKey; cursor: Cursor } | undefined;
+  checkpoint: () => Omit<UnitCheckpoint, 'publishedIds'> | undefined;
 }
 
 export const BLOB_MALFORMED = 'BLOB_MALFORMED';
@@ -71,7 +70,8 @@ export async function deliverBlob(blob: BlobRef, content: AsyncIterable<Uint8Arr
     }
     if (batch.length > 0) await unit.send(batch);
     if (deadLetters.length > 0) await unit.deadLetter(deadLetters);
-    await unit.commit(options.sink.transactional ? options.checkpoint() : undefined);
+    const checkpoint = options.sink.transactional ? options.checkpoint() : undefined;
+    await unit.commit(checkpoint === undefined ? undefined : { ...checkpoint, publishedIds: [...seenInBlob] });
   } catch (error) {
     await unit.abort().catch(() => undefined);
     throw error;

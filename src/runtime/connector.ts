@@ -8,6 +8,7 @@ import type { Sink } from '../contracts/sink.ts';
 import { resolveSecret } from '../config/load.ts';
 import type { ConnectorConfig } from '../config/schema.ts';
 import { KafkaCheckpointStore } from '../checkpoint/kafka-checkpoint-store.ts';
+import { loadPublishedIds } from '../checkpoint/published-ids.ts';
 import { RecentEventIds } from '../pipeline/recent-event-ids.ts';
 import { createKafka } from '../sink/kafka/kafka-client.ts';
 import { KafkaSink } from '../sink/kafka/kafka-sink.ts';
@@ -107,6 +108,7 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
   let reportFatal: (error: ConnectorError) => void = () => undefined;
   const fatal = new Promise<ConnectorError>((resolve) => (reportFatal = resolve));
 
+  const recentIds = new Map(config.tenants.map((tenant) => [tenant.id, new RecentEventIds(c.dedupeEventIdsPerTenant)]));
   const pollers = config.tenants.map((tenant) => {
     const endpoints = tenantEndpoints(config, tenant);
     const tenantLogger = logger.child({ tenant: tenant.id });
@@ -131,7 +133,7 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
       globalLimit,
       gate,
       normalize: (record) => normalize(record, { tenantId: tenant.id, now: () => new Date(clock.now()) }),
-      recentIds: new RecentEventIds(c.dedupeEventIdsPerTenant),
+      recentIds: recentIds.get(tenant.id) ?? new RecentEventIds(c.dedupeEventIdsPerTenant),
       clock,
       metrics,
       logger,
@@ -173,6 +175,8 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
           events: config.kafka.topics.events,
           deadLetter: config.kafka.topics.deadLetter,
           cursors: config.kafka.topics.cursors,
+          publishedIds: config.kafka.topics.publishedIds,
+          publishedIdsRetentionMs: (c.dedupeHorizonHours + 1) * 3600_000,
           partitions: config.kafka.topicPartitions,
           replicationFactor: config.kafka.replicationFactor,
         });
@@ -180,6 +184,16 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
       // Fence first, then read cursors: a zombie owner of this shard can no longer commit after this.
       await sink.start();
       await store.start();
+      if (sink.transactional && deps.sink === undefined && c.dedupeEventIdsPerTenant > 0) {
+        const { records } = await loadPublishedIds(kafka, {
+          topic: config.kafka.topics.publishedIds,
+          sinceMs: clock.now() - c.dedupeHorizonHours * 3600_000,
+          tenants: new Set(recentIds.keys()),
+          deadlineMs: 300_000,
+          onIds: (tenantId, ids) => recentIds.get(tenantId)?.addAll(ids),
+        });
+        logger.info({ records }, 'Rebuilt the ids published recently, to drop repeated records');
+      }
       for (const poller of pollers) runs.push(poller.run(stopController.signal));
       started = true;
       logger.info({ tenants: pollers.length, mode: c.deliveryMode, metrics: server?.url }, 'Connector started');

@@ -1,15 +1,16 @@
 import type { CompressionTypes, Producer, Transaction } from 'kafkajs';
-import type { Cursor, CursorKey } from '../../contracts/checkpoint.ts';
 import type { FileEvent } from '../../contracts/file-event.ts';
-import type { DeadLetter, DeliveryUnit } from '../../contracts/sink.ts';
+import type { DeadLetter, DeliveryUnit, UnitCheckpoint } from '../../contracts/sink.ts';
 import { encodeCursorRecord } from '../../checkpoint/cursor-record.ts';
 import { toConnectorError } from './kafka-client.ts';
-import { chunk, deadLetterMessage, eventMessage, type OutgoingMessage } from './messages.ts';
+import { chunk, deadLetterMessage, eventMessage, publishedIdsMessage, type OutgoingMessage } from './messages.ts';
 
 export interface KafkaSinkTopics {
   events: string;
   deadLetter: string;
   cursors: string;
+  /** Exactly-once only: ids published per unit, read back at start to drop repeats after a restart. */
+  publishedIds?: string | undefined;
 }
 
 export interface DeliveredCounts {
@@ -66,7 +67,7 @@ abstract class UnitBase implements DeliveryUnit {
     return this.track(this.context.topics.deadLetter, messages, 'publish dead letters', { events: 0, deadLetters: items.length });
   }
 
-  abstract commit(checkpoint?: { key: CursorKey; cursor: Cursor }): Promise<void>;
+  abstract commit(checkpoint?: UnitCheckpoint): Promise<void>;
   abstract abort(): Promise<void>;
 
   /** Called once the records of one send are acknowledged. */
@@ -133,12 +134,17 @@ export class TransactionalUnit extends UnitBase {
     this.onEnd = onEnd;
   }
 
-  async commit(checkpoint?: { key: CursorKey; cursor: Cursor }): Promise<void> {
+  async commit(checkpoint?: UnitCheckpoint): Promise<void> {
     if (checkpoint === undefined) throw new Error('An exactly-once commit needs the checkpoint to write with it');
     if (this.finished) throw new Error('The delivery unit is already committed or aborted');
     this.finished = true;
     try {
       await this.settled();
+      const publishedIdsTopic = this.context.topics.publishedIds;
+      if (publishedIdsTopic !== undefined && checkpoint.publishedIds !== undefined && checkpoint.publishedIds.length > 0) {
+        const message = publishedIdsMessage(this.context.tenantId, checkpoint.publishedIds);
+        await this.transaction.send({ topic: publishedIdsTopic, messages: [message], acks: -1, compression: this.context.compression });
+      }
       const record = encodeCursorRecord(checkpoint.key, checkpoint.cursor);
       await this.transaction.send({ topic: this.cursorsTopic, messages: [record], acks: -1 });
       await this.transaction.commit();

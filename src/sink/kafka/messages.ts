@@ -24,6 +24,11 @@ export function eventMessage(tenantId: string, event: FileEvent): OutgoingMessag
   };
 }
 
+/** One record per committed unit: which event ids a tenant published (exactly-once restart dedupe). */
+export function publishedIdsMessage(tenantId: string, ids: readonly string[]): OutgoingMessage {
+  return { key: tenantId, value: JSON.stringify({ tenantId, ids }), headers: { 'tenant-id': tenantId, 'content-type': 'application/json' } };
+}
+
 export function deadLetterMessage(item: DeadLetter, at: Date): OutgoingMessage {
   const capped = item.payload === null ? null : capUtf8(item.payload, MAX_DEAD_LETTER_PAYLOAD_BYTES);
   const value = {

@@ -5,6 +5,9 @@ export interface TopicLayout {
   events: string;
   deadLetter: string;
   cursors: string;
+  /** Exactly-once restart dedupe log; kept for `publishedIdsRetentionMs` only. */
+  publishedIds?: string | undefined;
+  publishedIdsRetentionMs?: number | undefined;
   partitions: number;
   replicationFactor: number;
 }
@@ -24,6 +27,9 @@ export async function ensureTopics(kafka: Kafka, layout: TopicLayout): Promise<{
       { topic: layout.events, configEntries: [] },
       { topic: layout.deadLetter, configEntries: [] },
       { topic: layout.cursors, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+      ...(layout.publishedIds === undefined
+        ? []
+        : [{ topic: layout.publishedIds, configEntries: [{ name: 'retention.ms', value: String(layout.publishedIdsRetentionMs ?? 172_800_000) }] }]),
     ];
     const missing = wanted.filter((t) => !existing.has(t.topic));
     if (missing.length > 0) {

@@ -38,7 +38,7 @@ describe('deliverBlob (DESIGN invariant 2: every record accounted for)', () => {
     expect(Object.fromEntries(tally.filtered)).toEqual({ duplicate: 2, 'folder-operation': 1 });
     expect(sink.log.events.map((e) => e.event.event.id)).toEqual(['a', 'b', 'c']);
     expect(sink.log.deadLetters.map((d) => d.reason).sort()).toEqual(['missing-field', 'not-an-object']);
-    expect(sink.log.checkpoints).toEqual([CHECKPOINT]);
+    expect(sink.log.checkpoints).toEqual([{ ...CHECKPOINT, publishedIds: ['a', 'b', 'c'] }]);
     expect(['a', 'b', 'c'].every((id) => recentIds.has(id))).toBe(true);
   });
 
