@@ -99,7 +99,7 @@ export async function rejectBlob(
 
 function recordIdOf(record: unknown): string | null {
   if (typeof record === 'object' && record !== null && 'Id' in record) {
-    const id = (record as { Id: unknown }).Id;
+    const id = record.Id;
     return typeof id === 'string' ? id : null;
   }
   return null;

@@ -97,9 +97,8 @@ function memoryBlob(chunks: Uint8Array[], size: number, memory: ByteBudget): Spo
   return {
     sizeBytes: size,
     onDisk: false,
-    open: async function* () {
-      yield* chunks;
-    },
+    // A snapshot of the chunk list: release() empties it, and a reader must not see that mid-read.
+    open: () => toAsync([...chunks]),
     release: () => {
       if (!released) {
         released = true;
@@ -107,6 +106,17 @@ function memoryBlob(chunks: Uint8Array[], size: number, memory: ByteBudget): Spo
         chunks.length = 0;
       }
       return Promise.resolve();
+    },
+  };
+}
+
+function toAsync(chunks: readonly Uint8Array[]): AsyncIterable<Uint8Array> {
+  return {
+    [Symbol.asyncIterator]: () => {
+      let index = 0;
+      return {
+        next: () => Promise.resolve(index < chunks.length ? { done: false as const, value: chunks[index++]! } : { done: true as const, value: undefined }),
+      };
     },
   };
 }

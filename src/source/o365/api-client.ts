@@ -36,7 +36,8 @@ export interface ListingWindow {
 
 type Endpoint = 'start' | 'list' | 'content' | 'blob';
 
-const STAGE_OF: Record<Endpoint, Stage> = { start: 'subscription', list: 'subscription', content: 'listing', blob: 'download' };
+// Only /subscriptions/start has the 15-minute rule, so only its 429 means "started too often" (answers.ts).
+const STAGE_OF: Record<Endpoint, Stage> = { start: 'subscription', list: 'listing', content: 'listing', blob: 'download' };
 
 /** `YYYY-MM-DDTHH:MM:SS`, one of the documented listing time formats (o365-api.md §1.7). */
 export function formatApiTime(ms: number): string {
@@ -158,7 +159,6 @@ export class ManagementApiClient {
     for (let attempt = 1; ; attempt += 1) {
       await this.#o.budget.take(signal);
       const token = await this.#o.tokens.getToken({ forceRefresh });
-      forceRefresh = false;
       const started = clock.now();
       let error: ConnectorError;
       try {
