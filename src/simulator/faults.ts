@@ -15,8 +15,12 @@ export interface FaultSpec {
   truncateBlobs?: { count: number; afterBytes: number };
   /** The next `count` blob downloads carry one malformed record in the middle (the rest stays valid). */
   malformedBlobs?: { count: number };
-  /** The next `count` activity-API requests are throttled (AF429 in the configured style). */
-  throttle?: { count: number };
+  /** The next `count` activity-API requests are throttled (AF429 in the configured style; Retry-After, when sent, default 60 s). */
+  throttle?: { count: number; retryAfterSeconds?: number };
+  /** The next `count` blob downloads send `afterBytes` bytes of body, then stall (no more bytes, socket kept open). */
+  stallBlobs?: { count: number; afterBytes: number };
+  /** The next `count` listing requests answer 400 AF20055 whatever their window (§1.7), as the service sometimes does. */
+  invalidWindow?: { count: number };
   /** Lifetime of access tokens issued from now on for this tenant. */
   tokenLifetimeSeconds?: number;
   /** Audit logging switched off: every activity-API call answers the "Tenant … does not exist" 400 (§2.3). */
@@ -38,7 +42,7 @@ export interface FaultSpec {
 /** A change to a tenant's faults: a key set to undefined switches that fault off. */
 export type FaultUpdate = { [K in keyof FaultSpec]?: FaultSpec[K] | undefined };
 
-type CountedFault = 'serverErrors' | 'resetBlobs' | 'truncateBlobs' | 'malformedBlobs' | 'throttle' | 'emptyPagesWithNextPage';
+type CountedFault = 'serverErrors' | 'resetBlobs' | 'truncateBlobs' | 'stallBlobs' | 'malformedBlobs' | 'throttle' | 'emptyPagesWithNextPage' | 'invalidWindow';
 
 export interface FaultControls {
   /** Merges `spec` into the tenant's active faults (a key set to undefined removes that fault). */
@@ -88,7 +92,7 @@ export class FaultController implements FaultControls {
   }
 
   /** Like take() for faults that carry a byte count: the byte count when it fires. */
-  takeBytes(tenantId: string, fault: 'resetBlobs' | 'truncateBlobs'): number | undefined {
+  takeBytes(tenantId: string, fault: 'resetBlobs' | 'truncateBlobs' | 'stallBlobs'): number | undefined {
     const entry = this.#faults.get(tenantId)?.[fault];
     if (!entry || entry.count <= 0) return undefined;
     entry.count--;

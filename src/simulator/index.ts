@@ -21,7 +21,7 @@ export { SCENARIOS, THROTTLE_STYLES } from './options.ts';
 export type { FaultSpec, FaultControls, FaultUpdate } from './faults.ts';
 export type { RequestStats, RequestRecord, RequestFilter, EndpointName, TenantStats } from './stats.ts';
 export type { GroundTruth, GroundTruthQuery, ExpectedRecord, ExpectedBlob } from './data/ground-truth.ts';
-export { ManualClock } from './manual-clock.ts';
+export { ManualClock } from '../util/manual-clock.ts';
 
 export interface SimulatedTenant {
   id: string;

@@ -2,7 +2,8 @@
 // relies on, proven on the wire (kafkajs' own CI never ran a broker newer than 2.4).
 import { ConfigResourceTypes, Partitioners, type Producer } from 'kafkajs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTestTopics, readAll, requireBroker, testKafka, uniqueName, waitFor } from '../support/kafka.ts';
+import { createTestTopics, readAll, requireBroker, testKafka, uniqueName } from '../support/kafka.ts';
+import { waitFor } from '../support/time.ts';
 
 const kafka = testKafka('broker-smoke');
 const producers: Producer[] = [];
@@ -91,7 +92,7 @@ describe('Kafka broker with kafkajs', () => {
       await consumer.connect();
       await consumer.subscribe({ topics: [topic], fromBeginning: true });
       await consumer.run({ eachMessage: () => Promise.resolve() });
-      await waitFor(() => assignment !== undefined, 30_000, 'GROUP_JOIN');
+      await waitFor(() => assignment !== undefined, { timeoutMs: 30_000, what: 'GROUP_JOIN' });
       expect(assignment?.[topic]?.slice().sort()).toEqual([0, 1, 2]);
     } finally {
       await consumer.disconnect();

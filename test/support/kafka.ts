@@ -126,11 +126,3 @@ function headerStrings(headers: IHeaders): Record<string, string> {
   return out;
 }
 
-/** Polls `condition` until it holds or the deadline passes; no fixed sleeps in tests. */
-export async function waitFor(condition: () => boolean, deadlineMs: number, what: string): Promise<void> {
-  const until = Date.now() + deadlineMs;
-  while (!condition()) {
-    if (Date.now() > until) throw new Error(`Timed out after ${deadlineMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

@@ -9,7 +9,7 @@ import { silentLogger, type Logger } from '../../src/telemetry/logger.ts';
 import { normalize } from '../../src/transform/normalize/index.ts';
 import { RETENTION_MS, RETENTION_SAFETY_MS } from '../../src/source/poller/window-planner.ts';
 import { kafkaBrokers, readAll, uniqueName } from './kafka.ts';
-import { waitFor } from './manual-clock.ts';
+import { waitFor } from './time.ts';
 
 export const SECRET_ENV = 'ONEDRIVE_CONNECTOR_EMBEDDED_SECRET';
 

@@ -13,6 +13,7 @@ const CHUNK_CHARS = 64 * 1024;
 interface BodyPlan {
   resetAfterBytes: number | undefined;
   truncateAfterBytes: number | undefined;
+  stallAfterBytes: number | undefined;
   corruptIndex: number | undefined;
 }
 
@@ -35,9 +36,10 @@ function planBody(ctx: SimContext, tenant: Tenant, entry: BlobEntry): BodyPlan {
   let resetAfterBytes = ctx.faults.takeBytes(tenant.id, 'resetBlobs');
   if (resetAfterBytes === undefined && tenant.scenario === 'faulty' && tenant.faultRng.chance(0.03)) resetAfterBytes = tenant.faultRng.int(1, 4096);
   const truncateAfterBytes = ctx.faults.takeBytes(tenant.id, 'truncateBlobs');
+  const stallAfterBytes = ctx.faults.takeBytes(tenant.id, 'stallBlobs');
   let corruptIndex = tenant.catalog.corruptedRecordIndex(entry);
   if (corruptIndex === undefined && ctx.faults.take(tenant.id, 'malformedBlobs')) corruptIndex = -1;
-  return { resetAfterBytes, truncateAfterBytes, corruptIndex };
+  return { resetAfterBytes, truncateAfterBytes, stallAfterBytes, corruptIndex };
 }
 
 /**
@@ -64,13 +66,13 @@ function drained(res: ServerResponse): Promise<void> {
 
 /**
  * Streams the blob as `[rec,rec,…]` (after an optional BOM), generating records as the socket drains,
- * so memory stays flat whatever the blob size. Applies reset/truncate/malformed faults.
+ * so memory stays flat whatever the blob size. Applies reset/truncate/stall/malformed faults.
  */
 export async function streamBlob(ctx: SimContext, tenant: Tenant, entry: BlobEntry, res: ServerResponse): Promise<void> {
   const plan = planBody(ctx, tenant, entry);
   res.sendDate = false;
   res.writeHead(200, { ...serviceHeaders(ctx.clock), 'Content-Type': 'application/json; charset=utf-8' });
-  const limit = plan.resetAfterBytes ?? plan.truncateAfterBytes;
+  const limit = plan.resetAfterBytes ?? plan.truncateAfterBytes ?? plan.stallAfterBytes;
   let sent = 0;
   let buffer = tenant.catalog.prefix(entry) + '[';
   let index = 0;
@@ -83,7 +85,9 @@ export async function streamBlob(ctx: SimContext, tenant: Tenant, entry: BlobEnt
       data = data.subarray(0, limit - sent);
       await new Promise<void>((resolve) => res.write(data, () => resolve()));
       if (plan.resetAfterBytes !== undefined) res.socket?.destroy();
-      else res.end();
+      else if (plan.truncateAfterBytes !== undefined) res.end();
+      // Stalled: no more bytes; the client's body timeout (or closing the simulator) ends it.
+      else await new Promise<void>((resolve) => res.once('close', () => resolve()));
       return false;
     }
     sent += data.length;

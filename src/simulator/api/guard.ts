@@ -48,7 +48,8 @@ export async function guard(ctx: SimContext, req: IncomingMessage, endpoint: End
   const quota = publisher === undefined ? ctx.settings.globalQuotaPerMinute : tenant.quotaPerMinute;
   const decision = ctx.throttle.admit(poolKey, quota, now);
   if (!decision.allowed) return { refusal: throttled(method, publisher ?? GLOBAL_PUBLISHER, style, decision.retryAfterSeconds) };
-  if (ctx.faults.take(tenant.id, 'throttle')) return { refusal: throttled(method, publisher ?? GLOBAL_PUBLISHER, style, 60) };
+  const throttleFault = ctx.faults.get(tenant.id).throttle;
+  if (ctx.faults.take(tenant.id, 'throttle')) return { refusal: throttled(method, publisher ?? GLOBAL_PUBLISHER, style, throttleFault?.retryAfterSeconds ?? 60) };
 
   const delay = ctx.faults.delayFor(tenant.id, endpoint) + (tenant.scenario === 'faulty' && tenant.faultRng.chance(0.05) ? tenant.faultRng.int(200, 800) : 0);
   if (delay > 0) await sleep(delay);

@@ -38,6 +38,9 @@ export function listContent(ctx: SimContext, tenant: Tenant, contentType: string
   const window = resolveWindow(startText, endText, now, ctx.settings.retentionSlackMs);
   if (!window.ok) return window.code === 'AF20055' ? { status: 400, code: 'AF20055', message: window.message } : AF.invalidParameterType(window.message);
 
+  if (ctx.faults.take(tenant.id, 'invalidWindow')) {
+    return { status: 400, code: 'AF20055', message: 'Start time and end time must both be specified (or both omitted) and must be less than or equal to 24 hours apart, with the start time prior to end time and start time no more than 7 days in the past.' };
+  }
   const pageParam = query.get('nextPage');
   let asOf = now;
   let offset = 0;

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { requireBroker } from '../../support/kafka.ts';
 import { PipelineHarness } from '../../support/pipeline-harness.ts';
-import { waitFor } from '../../support/manual-clock.ts';
+import { waitFor } from '../../support/time.ts';
 import { ManualClock } from '../../../src/simulator/index.ts';
 
 /**

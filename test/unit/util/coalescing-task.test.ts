@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CoalescingTask } from '../../../src/util/coalescing-task.ts';
-import { waitFor } from '../../support/manual-clock.ts';
+import { waitFor } from '../../support/time.ts';
 
 /** A task whose runs finish only when the test says so. */
 function controlledTask(): { task: () => Promise<void>; runs: number; finish: (error?: Error) => void; running: () => boolean } {

@@ -9,7 +9,7 @@ import { RateBudget } from '../../../../src/source/o365/rate-budget.ts';
 import type { TokenProvider } from '../../../../src/source/o365/token-provider.ts';
 import { silentLogger } from '../../../../src/telemetry/logger.ts';
 import { createMetrics, type Metrics } from '../../../../src/telemetry/metrics.ts';
-import { ManualClock, waitFor } from '../../../support/manual-clock.ts';
+import { ManualClock, waitFor, advance } from '../../../support/time.ts';
 import { apiError, FakeHost, json, newMockAgent, type SeenRequest } from './fake-api-host.ts';
 
 const ORIGIN = 'https://manage.example.test';
@@ -93,7 +93,7 @@ async function settle<T>(promise: Promise<T>, clock: ManualClock): Promise<T> {
   observed.catch(() => undefined);
   while (!done) {
     await waitFor(() => done || clock.sleeping > 0, { what: 'the client to settle or sleep' });
-    if (!done) await clock.advance(60_000);
+    if (!done) await advance(clock, 60_000);
   }
   return observed;
 }
@@ -275,9 +275,9 @@ describe('ManagementApiClient: retries (o365-api.md §2.2, §2.4)', () => {
     const opened = client.openBlob(`${FEED}/audit/${CONTENT_ID}`);
     await waitFor(() => clock.sleeping > 0, { what: 'the retry wait' });
     expect(api.requests).toHaveLength(1);
-    await clock.advance(6_999);
+    await advance(clock, 6_999);
     expect(api.requests).toHaveLength(1);
-    await clock.advance(1);
+    await advance(clock, 1);
     const blob = await opened;
     for await (const chunk of blob.body) expect(chunk.byteLength).toBeGreaterThan(0);
 
@@ -298,10 +298,10 @@ describe('ManagementApiClient: retries (o365-api.md §2.2, §2.4)', () => {
     const otherCall = budget.take().then(() => {
       otherCallMayGo = true;
     });
-    await clock.advance(29_000);
+    await advance(clock, 29_000);
     expect(api.requests).toHaveLength(1);
     expect(otherCallMayGo).toBe(false);
-    await clock.advance(1_000);
+    await advance(clock, 1_000);
     const pages = await listed;
     await otherCall;
 
@@ -317,9 +317,9 @@ describe('ManagementApiClient: retries (o365-api.md §2.2, §2.4)', () => {
     const listed = collect(client.listContent('Audit.SharePoint', WINDOW));
     await waitFor(() => clock.sleeping > 0, { what: 'the retry wait' });
     // random 0.5 × base 1 s on the first retry.
-    await clock.advance(499);
+    await advance(clock, 499);
     expect(api.requests).toHaveLength(1);
-    await clock.advance(1);
+    await advance(clock, 1);
     await expect(listed).resolves.toEqual([[]]);
     expect(api.requests).toHaveLength(2);
   });

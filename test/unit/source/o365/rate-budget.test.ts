@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RateBudget } from '../../../../src/source/o365/rate-budget.ts';
-import { ManualClock, waitFor } from '../../../support/manual-clock.ts';
+import { ManualClock, waitFor, advance } from '../../../support/time.ts';
 
 /** Starts `n` takes and reports how many have been granted so far. */
 function startTakes(budget: RateBudget, n: number, signal?: AbortSignal): { granted: () => number; all: Promise<unknown> } {
@@ -20,12 +20,12 @@ describe('RateBudget (per-tenant request quota, o365-api.md §2.4)', () => {
     const takes = startTakes(budget, 12);
     await waitFor(() => takes.granted() === 10 && clock.sleeping === 2, { what: 'ten grants and two waiters' });
 
-    await clock.advance(999);
+    await advance(clock, 999);
     expect(takes.granted()).toBe(10);
-    await clock.advance(1);
+    await advance(clock, 1);
     await waitFor(() => takes.granted() === 11, { what: 'the 11th grant' });
     expect(takes.granted()).toBe(11);
-    await clock.advance(1_000);
+    await advance(clock, 1_000);
     await waitFor(() => takes.granted() === 12, { what: 'the 12th grant' });
     await takes.all;
   });
@@ -36,7 +36,7 @@ describe('RateBudget (per-tenant request quota, o365-api.md §2.4)', () => {
     const takes = startTakes(budget, 200);
     await waitFor(() => takes.granted() === 5, { what: 'the burst' });
     for (let s = 0; s < 60; s += 1) {
-      await clock.advance(1_000);
+      await advance(clock, 1_000);
       await waitFor(() => takes.granted() >= 6 + s, { what: `grant after ${s + 1}s` });
     }
     expect(takes.granted()).toBe(65);
@@ -51,18 +51,18 @@ describe('RateBudget (per-tenant request quota, o365-api.md §2.4)', () => {
     const takes = startTakes(budget, 3);
     await waitFor(() => clock.sleeping === 3, { what: 'three callers waiting' });
 
-    await clock.advance(29_999);
+    await advance(clock, 29_999);
     expect(takes.granted()).toBe(0);
-    await clock.advance(1);
+    await advance(clock, 1);
     await waitFor(() => takes.granted() === 3, { what: 'every caller released' });
     // An earlier pause never shortens a later one.
     budget.pauseUntil(clock.now() + 10_000);
     budget.pauseUntil(clock.now() + 1_000);
     const late = startTakes(budget, 1);
     await waitFor(() => clock.sleeping === 1);
-    await clock.advance(1_000);
+    await advance(clock, 1_000);
     expect(late.granted()).toBe(0);
-    await clock.advance(9_000);
+    await advance(clock, 9_000);
     await waitFor(() => late.granted() === 1);
   });
 

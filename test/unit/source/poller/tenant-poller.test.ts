@@ -12,7 +12,7 @@ import { silentLogger } from '../../../../src/telemetry/logger.ts';
 import { createMetrics, type Metrics } from '../../../../src/telemetry/metrics.ts';
 import { ByteBudget } from '../../../../src/util/byte-budget.ts';
 import { SerialGate } from '../../../../src/util/serial-gate.ts';
-import { ManualClock, waitFor } from '../../../support/manual-clock.ts';
+import { ManualClock, waitFor, advance } from '../../../support/time.ts';
 import {
   acknowledged,
   AuditedStore,
@@ -322,7 +322,7 @@ describe('TenantPoller: restart and shutdown (invariant 6)', () => {
     const openedBefore = new Map(feed.opened);
     const windowsBefore = feed.windows.length;
 
-    await clock.advance(2 * MIN);
+    await advance(clock, 2 * MIN);
     const second = await startPoller(feed, { backing, log, clock });
     await runUntil(second, () => feed.windows.length > windowsBefore && caughtUp(second), 'the second run to list');
     await stopPoller(second);

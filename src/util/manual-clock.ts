@@ -1,9 +1,10 @@
 import type { Clock } from '../contracts/clock.ts';
 
 /**
- * A clock tests move by hand: `now()` changes only through `advance`/`set`, and `sleep` resolves once
- * the clock has been moved past its deadline. Lets tests cross the 15-minute start rule, throttling
- * windows and 7-day expiry without waiting.
+ * A clock moved by hand: `now()` changes only through `advance`/`set`, and `sleep` resolves once the
+ * clock has been moved past its deadline. Tests use it to cross the 15-minute start rule, throttling
+ * windows, backoff and 7-day expiry without waiting; the simulator uses it for a frozen clock, so its
+ * generated data stays a fixed set while a connector collects it.
  */
 export class ManualClock implements Clock {
   #now: number;
@@ -19,6 +20,11 @@ export class ManualClock implements Clock {
 
   advance(ms: number): void {
     this.set(this.#now + ms);
+  }
+
+  /** Sleeps waiting on this clock: lets a test wait until the code under test is idle. */
+  get sleeping(): number {
+    return this.#sleepers.length;
   }
 
   set(ms: number): void {
