@@ -60,6 +60,14 @@ export class PipelineHarness {
     return connector;
   }
 
+  /** A connector with another auth section (e.g. a certificate) and extra environment variables. */
+  async startConnectorWith(options: { auth: ConnectorConfig['auth']; env: NodeJS.ProcessEnv }): Promise<Connector> {
+    if (this.#connectorsStarted++ === 0) this.#startedAtMs = Date.now();
+    const connector = await createConnector({ ...this.config, auth: options.auth }, { logger: this.#logger, env: { ...this.env, ...options.env } });
+    await connector.start();
+    return connector;
+  }
+
   /** Every tenant that can be collected has listed up to the simulator's present with nothing in flight. */
   caughtUp(connector: Connector): boolean {
     const progress = connector.progress();
