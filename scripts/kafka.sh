@@ -30,6 +30,7 @@ resolve_jars() {
   log "Resolving Apache Kafka $KAFKA_VERSION jars from Maven Central into ${LIBS_DIR#"$PROJECT_ROOT"/} ..."
   local tmp="$LIBS_DIR.partial.$$"
   rm -rf "$tmp"
+  mkdir -p "$(dirname "$LIBS_DIR")"
   # Maven's output is only interesting when it fails (quiet mode still prints colour codes).
   if ! mvn -B -q -Dstyle.color=never -f "$POM" dependency:copy-dependencies -DincludeScope=runtime \
     -DoutputDirectory="$tmp" >"$tmp.log" 2>&1; then
