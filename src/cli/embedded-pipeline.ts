@@ -68,7 +68,12 @@ export function embeddedConfig(sim: RunningSimulator, options: Pick<EmbeddedRunO
         events: `${options.topicPrefix}file-events.v1`,
         deadLetter: `${options.topicPrefix}dead-letter.v1`,
         cursors: `${options.topicPrefix}cursors.v1`,
+        // Per run too: a shared published-ids topic made a later run with the same seed (same tenant
+        // and record ids) drop every event as already published.
+        publishedIds: `${options.topicPrefix}published-ids.v1`,
       },
+      // Per run: runs sharing a broker would otherwise fence each other's transactional producer.
+      transactionalIdPrefix: `${options.topicPrefix}connector`,
       compression: 'gzip',
     },
     metrics: { enabled: true, host: '127.0.0.1', port: options.metricsPort },
