@@ -69,6 +69,8 @@ function drained(res: ServerResponse): Promise<void> {
  * so memory stays flat whatever the blob size. Applies reset/truncate/stall/malformed faults.
  */
 export async function streamBlob(ctx: SimContext, tenant: Tenant, entry: BlobEntry, res: ServerResponse): Promise<void> {
+  // The client gave up while the request was delayed: nothing to send, and no counted fault used up.
+  if (res.destroyed || res.socket?.destroyed === true) return;
   const plan = planBody(ctx, tenant, entry);
   res.sendDate = false;
   res.writeHead(200, { ...serviceHeaders(ctx.clock), 'Content-Type': 'application/json; charset=utf-8' });
