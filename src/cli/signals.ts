@@ -22,3 +22,8 @@ export function onShutdownSignals(stop: (signal: NodeJS.Signals) => void): () =>
     process.off('SIGINT', handler);
   };
 }
+
+/** Ends the process at once: used when the shutdown deadline passed with work still in flight. */
+export function exitNow(code: number): never {
+  process.exit(code);
+}
