@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* global process */
 // Node 24 strips TypeScript types natively, so the CLI runs from source without a build step.
 
 // kafkajs 2.2.4 schedules a negative timeout in its request queue (harmless; Node clamps it to 1 ms)
