@@ -169,7 +169,8 @@ function normalizeRecord(input: unknown, context: NormalizeContext): NormalizeRe
 
 function cloudDriveIdOf(record: RawRecord): string | null {
   const parts = [text(record, 'Site'), text(record, 'WebId'), text(record, 'ListId')];
-  if (parts.some((part) => part === null)) return null;
+  // The three are GUIDs; anything holding the separator would make an ambiguous id.
+  if (parts.some((part) => part === null || part.includes(':'))) return null;
   return `spo:${parts.join(':').toLowerCase()}`;
 }
 
