@@ -67,7 +67,10 @@ export function parseCreationTime(raw: string): string | null {
     return null;
   }
   const offset = offsetMillis(zone);
-  return Number.isNaN(offset) ? null : new Date(utc - offset).toISOString();
+  if (Number.isNaN(offset)) return null;
+  const iso = new Date(utc - offset).toISOString();
+  // An offset can push 9999-12-31 into year 10000, which toISOString writes as +010000-…: not RFC 3339.
+  return iso.length === 24 ? iso : null;
 }
 
 function offsetMillis(zone: string | undefined): number {
