@@ -76,6 +76,11 @@ export function classifyAnswer(answer: Answer, stage: Stage, nowMs: number): Con
   if (/Tenant\s+\S+\s+does not exist/i.test(body)) {
     return make(API_ERRORS.auditDisabled, 'Audit log search is off for this tenant (or the tenant is unknown): a tenant admin must turn on audit log search in Microsoft Purview', false);
   }
+  // A 401 that does not name the missing permission is a refused token (expired, revoked, clock skew):
+  // refresh and retry. The simulator (like the service, §2.3 UNCERTAIN) may still label it AF10001.
+  if (status === 401 && !/expected permission/i.test(body)) {
+    return make(API_ERRORS.unauthorized, 'The bearer token was refused', true);
+  }
   if (code === 'AF10001' || (status === 401 && /expected permission/i.test(body))) {
     return make(API_ERRORS.permissionMissing, 'The token lacks ActivityFeed.Read: grant the application permission and admin consent', false);
   }

@@ -44,6 +44,7 @@ describe('classifyAnswer (o365-api.md §2.2–2.4)', () => {
     [401, af('AF10001', 'The permission set () sent in the request does not include the expected permission.'), API_ERRORS.permissionMissing, false],
     [401, 'The permission set () sent in the request does not include the expected permission.', API_ERRORS.permissionMissing, false],
     [401, '', API_ERRORS.unauthorized, true],
+    [401, af('AF10001', 'Authorization failed: token expired'), API_ERRORS.unauthorized, true],
     [403, af('AF429', 'Too many requests. Method=GetBlob, PublisherId=00000000-0000-0000-0000-000000000000'), API_ERRORS.throttled, true],
     [429, af('AF429'), API_ERRORS.throttled, true],
     [429, '', API_ERRORS.throttled, true],
