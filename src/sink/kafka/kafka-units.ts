@@ -3,7 +3,7 @@ import type { FileEvent } from '../../contracts/file-event.ts';
 import type { DeadLetter, DeliveryUnit, UnitCheckpoint } from '../../contracts/sink.ts';
 import { encodeCursorRecord } from '../../checkpoint/cursor-record.ts';
 import { toConnectorError } from './kafka-client.ts';
-import { chunk, deadLetterMessage, eventMessage, publishedIdsMessage, type OutgoingMessage } from './messages.ts';
+import { chunk, deadLetterMessage, eventMessage, publishedIdsMessages, type OutgoingMessage } from './messages.ts';
 
 export interface KafkaSinkTopics {
   events: string;
@@ -142,8 +142,9 @@ export class TransactionalUnit extends UnitBase {
       await this.settled();
       const publishedIdsTopic = this.context.topics.publishedIds;
       if (publishedIdsTopic !== undefined && checkpoint.publishedIds !== undefined && checkpoint.publishedIds.length > 0) {
-        const message = publishedIdsMessage(this.context.tenantId, checkpoint.publishedIds);
-        await this.transaction.send({ topic: publishedIdsTopic, messages: [message], acks: -1, compression: this.context.compression });
+        const messages = publishedIdsMessages(this.context.tenantId, checkpoint.publishedIds);
+        // One record per request: kafkajs puts a send's messages in one batch, which has the same size limit.
+        for (const message of messages) await this.transaction.send({ topic: publishedIdsTopic, messages: [message], acks: -1, compression: this.context.compression });
       }
       const record = encodeCursorRecord(checkpoint.key, checkpoint.cursor);
       await this.transaction.send({ topic: this.cursorsTopic, messages: [record], acks: -1 });

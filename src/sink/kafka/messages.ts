@@ -29,6 +29,31 @@ export function publishedIdsMessage(tenantId: string, ids: readonly string[]): O
   return { key: tenantId, value: JSON.stringify({ tenantId, ids }), headers: { 'tenant-id': tenantId, 'content-type': 'application/json' } };
 }
 
+/** Keeps each published-ids record well under the broker's default message.max.bytes (1 MiB). */
+export const MAX_PUBLISHED_IDS_BYTES = 512 * 1024;
+
+/**
+ * A unit's ids as as many records as needed: a huge blob (hundreds of thousands of records) in one
+ * record would be refused with MESSAGE_TOO_LARGE on every attempt, and the blob never committed.
+ */
+export function publishedIdsMessages(tenantId: string, ids: readonly string[], maxBytes = MAX_PUBLISHED_IDS_BYTES): OutgoingMessage[] {
+  const messages: OutgoingMessage[] = [];
+  let part: string[] = [];
+  let bytes = 0;
+  for (const id of ids) {
+    const size = Buffer.byteLength(JSON.stringify(id)) + 1;
+    if (part.length > 0 && bytes + size > maxBytes) {
+      messages.push(publishedIdsMessage(tenantId, part));
+      part = [];
+      bytes = 0;
+    }
+    part.push(id);
+    bytes += size;
+  }
+  if (part.length > 0) messages.push(publishedIdsMessage(tenantId, part));
+  return messages;
+}
+
 export function deadLetterMessage(item: DeadLetter, at: Date): OutgoingMessage {
   const capped = item.payload === null ? null : capUtf8(item.payload, MAX_DEAD_LETTER_PAYLOAD_BYTES);
   const value = {
