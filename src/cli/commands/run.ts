@@ -33,7 +33,15 @@ export function registerRunCommand(program: Command): void {
         logger.info({ signal }, 'Shutdown requested');
         stopRequested?.();
       });
-      await connector.start();
+      try {
+        await connector.start();
+      } catch (error) {
+        // A start that fails half-way (Kafka unreachable, cursors unreadable) has opened the status
+        // server and clients: close them, or the process stays up forever doing nothing, /healthz green.
+        await connector.stop();
+        release();
+        throw error;
+      }
       const fatal = await Promise.race([stopped.then(() => undefined), connector.fatal]);
       if (fatal !== undefined) logger.fatal({ code: fatal.code, err: fatal.message }, 'Cannot continue');
       const { drained } = await connector.stop();
