@@ -220,23 +220,25 @@ async function* streamDocument(
     parser.write(token);
   };
   tokenizer.onError = (error: Error): void => {
-    failure ??= `${error.message} (stream byte ${headOffset + fed})`;
+    failure ??= `${error.message} (in the chunk from stream byte ${headOffset + fed})`;
   };
   parser.onValue = ({ value }: ParsedElementInfo): void => {
     ready.push(value);
     recordStart = lastTokenEnd + 1;
   };
   parser.onError = (error: Error): void => {
-    failure ??= `${error.message} (stream byte ${headOffset + fed})`;
+    failure ??= `${error.message} (in the chunk from stream byte ${headOffset + fed})`;
   };
 
   let lastChunk: Uint8Array = head;
+  let lastChunkAt = 0;
   const feed = (chunk: Uint8Array): void => {
     lastChunk = chunk;
+    lastChunkAt = fed;
     try {
       tokenizer.write(chunk);
     } catch (error) {
-      failure ??= `${error instanceof Error ? error.message : String(error)} (stream byte ${headOffset + fed})`;
+      failure ??= `${error instanceof Error ? error.message : String(error)} (in the chunk from stream byte ${headOffset + fed})`;
     }
     fed += chunk.length;
     if (failure === undefined && fed - recordStart > maxRecordBytes) {
@@ -264,7 +266,10 @@ async function* streamDocument(
   }
   if (failure !== undefined) {
     const detail = /byte \d+/.test(failure) ? failure : `${failure} (stream byte ${headOffset + fed})`;
-    yield { kind: 'malformed', detail, raw: snippet(lastChunk) };
+    // Everything after the last complete record is lost to this item: say where that starts, and show it
+    // from there (not the start of the chunk, which may hold records already yielded).
+    const unread = Math.max(0, recordStart - lastChunkAt);
+    yield { kind: 'malformed', detail: `${detail}; not read from stream byte ${headOffset + recordStart} on`, raw: snippet(lastChunk.subarray(Math.min(unread, lastChunk.length))) };
   }
 }
 

@@ -66,6 +66,8 @@ describe('parseRecords: JSON arrays', () => {
     expect(records(items)).toEqual([{ a: 1 }]);
     expect(items.map((i) => i.kind)).toEqual(['record', 'malformed']);
     expect(items[1]!.index).toBe(1);
+    // The item shows and locates what was not read (the dead letter's payload and detail).
+    expect(items[1]).toMatchObject({ raw: ',{"b":}, {"c":3}]', detail: expect.stringMatching(/not read from stream byte 8 on$/) });
   });
 
   it('reports trailing garbage after the array', async () => {
