@@ -52,7 +52,8 @@ describe('fault matrix: content faults', () => {
   it('row 4: a truncated blob (HTTP 200, JSON cut off) and a malformed record, once each — retried, complete', async () => {
     run = await startFaultRun({ seed: 'faults-truncated-once' });
     const [id = ''] = run.ids;
-    run.sim.faults.set(id, { truncateBlobs: { count: 1, afterBytes: 900 }, malformedBlobs: { count: 1 } });
+    // The first download is cut off (and would be malformed), the second carries a malformed record.
+    run.sim.faults.set(id, { truncateBlobs: { count: 1, afterBytes: 900 }, malformedBlobs: { count: 2 } });
     connector = await run.harness.startConnector();
     await waitTenantCaughtUp(connector, run.sim, id);
     await connector.stop();
@@ -62,8 +63,9 @@ describe('fault matrix: content faults', () => {
     await expectComplete(run, id);
     expect(await deadLetters(run.harness, id)).toEqual([]);
     const m = connector.metrics;
-    expect(await total(m.blobs, { tenant: id, outcome: 'retried' })).toBeGreaterThanOrEqual(1);
-    expect(run.log.find(40, { msg: 'Blob failed; retrying', code: 'BLOB_MALFORMED' }).length).toBeGreaterThanOrEqual(1);
+    const malformed = run.log.find(40, { msg: 'Blob failed; retrying', code: 'BLOB_MALFORMED' });
+    expect(malformed).toHaveLength(2);
+    expect(await total(m.blobs, { tenant: id, outcome: 'retried' })).toBe(2);
     expect(await total(m.records, { tenant: id, outcome: 'rejected' })).toBe(0);
     expect(await total(m.deadLetters, { tenant: id })).toBe(0);
   });

@@ -20,27 +20,28 @@ describe('fault matrix: transport faults', () => {
     run = undefined;
   });
 
-  it('row 2: bursts of 500 AF50000 on listing and on blobs — complete, nothing dead-lettered', async () => {
-    run = await startFaultRun({ seed: 'faults-5xx' });
-    const [id = ''] = run.ids;
-    run.sim.faults.set(id, { serverErrors: { count: 3, endpoints: ['subscriptions-content'] } });
-    connector = await run.harness.startConnector();
-    await waitFor(() => run?.sim.faults.get(id).serverErrors?.count === 0, { timeoutMs: 60_000, what: 'the listing 5xx burst to be served' });
-    run.sim.faults.set(id, { serverErrors: { count: 6, endpoints: ['blob'] } });
-    await waitTenantCaughtUp(connector, run.sim, id);
-    await connector.stop();
+  for (const endpoint of ['subscriptions-content', 'blob'] as const) {
+    it(`row 2: a burst of 500 AF50000 on ${endpoint === 'blob' ? 'blob downloads' : 'listing'} — complete, nothing dead-lettered`, async () => {
+      run = await startFaultRun({ seed: `faults-5xx-${endpoint}` });
+      const [id = ''] = run.ids;
+      const burst = endpoint === 'blob' ? 6 : 3;
+      run.sim.faults.set(id, { serverErrors: { count: burst, endpoints: [endpoint] } });
+      connector = await run.harness.startConnector();
+      await waitTenantCaughtUp(connector, run.sim, id);
+      await connector.stop();
 
-    expect(run.sim.stats.count({ tenantId: id, endpoint: 'subscriptions-content', status: 500 })).toBe(3);
-    expect(run.sim.stats.count({ tenantId: id, endpoint: 'blob', status: 500 })).toBeGreaterThan(0);
-    await expectComplete(run, id);
-    expect(await deadLetters(run.harness, id)).toEqual([]);
-    const m = connector.metrics;
-    expect(await total(m.apiRequests, { tenant: id, endpoint: 'content', status: '5xx' })).toBe(3);
-    expect(await total(m.apiRequests, { tenant: id, endpoint: 'blob', status: '5xx' })).toBe(run.sim.stats.count({ tenantId: id, endpoint: 'blob', status: 500 }));
-    expect(await total(m.deadLetters, { tenant: id })).toBe(0);
-    expect(await total(m.dataLoss, { tenant: id })).toBe(0);
-    expect(await total(m.blobs, { tenant: id, outcome: 'rejected' })).toBe(0);
-  });
+      expect(run.sim.faults.get(id).serverErrors?.count).toBe(0);
+      expect(run.sim.stats.count({ tenantId: id, status: 500 })).toBe(burst);
+      expect(run.sim.stats.count({ tenantId: id, endpoint, status: 500 })).toBe(burst);
+      await expectComplete(run, id);
+      expect(await deadLetters(run.harness, id)).toEqual([]);
+      const m = connector.metrics;
+      expect(await total(m.apiRequests, { tenant: id, endpoint: endpoint === 'blob' ? 'blob' : 'content', status: '5xx' })).toBe(burst);
+      expect(await total(m.deadLetters, { tenant: id })).toBe(0);
+      expect(await total(m.dataLoss, { tenant: id })).toBe(0);
+      expect(await total(m.blobs, { tenant: id, outcome: 'rejected' })).toBe(0);
+    });
+  }
 
   it('row 3: connection reset in the middle of blob bodies — blobs retried, complete', async () => {
     run = await startFaultRun({ seed: 'faults-reset' });
