@@ -241,7 +241,7 @@ export class TenantPoller {
             return result;
           });
           metrics.sinkWaitSeconds.observe((clock.now() - started) / 1000);
-          this.#count(tally);
+          this.#count(tally, item.contentId);
           metrics.blobs.inc({ tenant, outcome: 'delivered' });
           this.#afterCommit();
           this.#log.debug({ contentId: item.contentId, bytes: content.sizeBytes, ...tally.summary() }, 'Blob delivered');
@@ -295,10 +295,9 @@ export class TenantPoller {
         });
         metrics.blobs.inc({ tenant, outcome: 'rejected' });
         metrics.deadLetters.inc({ tenant, reason });
-        if (reason === 'content-expired' || reason === 'content-not-found') {
-          metrics.dataLoss.inc({ tenant, reason });
-          this.#log.error({ contentId: ref.contentId, reason }, 'Content blob could not be collected; dead-lettered and counted as data loss');
-        }
+        // Whatever the reason, the blob's records were not collected: that is data loss, said out loud.
+        metrics.dataLoss.inc({ tenant, reason });
+        this.#log.error({ contentId: ref.contentId, reason }, 'Content blob could not be collected; dead-lettered and counted as data loss');
         this.#afterCommit();
         return;
       } catch (error) {
@@ -310,9 +309,16 @@ export class TenantPoller {
     // Stopped before the dead letter landed: left pending, so the cursor does not cover it.
   }
 
-  #count(tally: BlobTally): void {
+  #count(tally: BlobTally, contentId: string): void {
     const { metrics } = this.#d;
     const tenant = this.#d.tenantId;
+    // A JSON array cannot be read past a malformed spot: the rest of the blob went to the dead letter
+    // as one piece, so an unknown number of records in it were not collected.
+    const unreadable = tally.rejected.get('unparsable-json') ?? 0;
+    if (unreadable > 0) {
+      metrics.dataLoss.inc({ tenant, reason: 'unparsable-content' }, unreadable);
+      this.#log.error({ contentId, published: tally.summary().published }, 'Blob stayed malformed after every attempt; what parsed was published, the unreadable rest dead-lettered and counted as data loss');
+    }
     for (const [action, n] of tally.published) {
       metrics.records.inc({ tenant, outcome: 'published', reason: '' }, n);
       metrics.eventsPublished.inc({ tenant, action }, n);

@@ -120,6 +120,8 @@ describe('fault matrix: content faults', () => {
       const m = connector.metrics;
       expect(await total(m.records, { tenant: id, outcome: 'rejected', reason: 'unparsable-json' })).toBe(1);
       expect(await total(m.deadLetters, { tenant: id, reason: 'unparsable-json' })).toBe(1);
+      // The unreadable rest may hide records: never silent, counted as data loss.
+      expect(await total(m.dataLoss, { tenant: id, reason: 'unparsable-content' })).toBe(1);
       expect(await total(m.blobs, { tenant: id, outcome: 'retried' })).toBe(attempts - 1);
       expect(await total(m.blobs, { tenant: id, outcome: 'delivered' })).toBe(new Set(blobRequests.map((r) => contentIdOf(r.path))).size);
       expect(await total(m.records, { tenant: id, outcome: 'published' })).toBe(published.unique.size);
@@ -172,6 +174,7 @@ describe('fault matrix: content faults', () => {
     const m = connector.metrics;
     expect(await total(m.foreignHostRefused, { tenant: id, kind: 'contentUri' })).toBe(blobs.length);
     expect(await total(m.deadLetters, { tenant: id, reason: 'foreign-host' })).toBe(blobs.length);
+    expect(await total(m.dataLoss, { tenant: id, reason: 'foreign-host' })).toBe(blobs.length);
     expect(run.log.find(40, { msg: 'Refused a URL outside the tenant API host; the token was not sent' })).toHaveLength(blobs.length);
     expect(JSON.stringify(run.log.lines())).not.toMatch(/Bearer|eyJ[\w-]+\.eyJ/);
   });
