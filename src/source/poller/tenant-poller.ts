@@ -2,21 +2,20 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import { AUDIT_SHAREPOINT, type ContentListing } from '../../contracts/audit-record.ts';
 import type { CheckpointStore, Cursor, CursorKey } from '../../contracts/checkpoint.ts';
 import type { Clock } from '../../contracts/clock.ts';
-import { ConnectorError, isConnectorError } from '../../contracts/errors.ts';
+import type { ConnectorError } from '../../contracts/errors.ts';
 import type { NormalizeResult } from '../../contracts/file-event.ts';
 import type { Sink } from '../../contracts/sink.ts';
 import { CheckpointTracker } from '../../checkpoint/tracker.ts';
-import { BLOB_MALFORMED, deliverBlob, rejectBlob, type BlobRef } from '../../pipeline/deliver-blob.ts';
 import type { RecentEventIds } from '../../pipeline/recent-event-ids.ts';
-import type { BlobTally } from '../../pipeline/tally.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import type { Metrics } from '../../telemetry/metrics.ts';
 import { retryDelayMs } from '../../util/backoff.ts';
 import { CoalescingTask } from '../../util/coalescing-task.ts';
 import type { SerialGate } from '../../util/serial-gate.ts';
-import type { BlobSpool, SpooledBlob } from '../blob-spool.ts';
+import type { BlobSpool } from '../blob-spool.ts';
 import { API_ERRORS } from '../o365/answers.ts';
 import type { ListingWindow } from '../o365/api-client.ts';
+import { BlobWorker, toConnectorError } from './blob-worker.ts';
 import { planWindow } from './window-planner.ts';
 import { describeStatus, statusForError, TENANT_STATUSES, type TenantStatus, type TenantStatusName } from './tenant-status.ts';
 
@@ -63,15 +62,6 @@ export interface TenantPollerDeps {
   random?: () => number;
 }
 
-/** Blob answers that will not get better with retries: dead-letter, count, commit past. */
-const PERMANENT_BLOB_ERRORS = new Set<string>([API_ERRORS.contentExpired, API_ERRORS.foreignHost, 'INTERNAL']);
-const NOT_FOUND_ATTEMPTS = 5;
-const BLOB_REJECT_REASONS: Record<string, string> = {
-  [API_ERRORS.contentExpired]: 'content-expired',
-  [API_ERRORS.foreignHost]: 'foreign-host',
-  INTERNAL: 'internal-error',
-};
-
 /**
  * Collects one tenant's content type: keeps the subscription on, lists windows, downloads blobs
  * concurrently and publishes them, and commits the acknowledged prefix as the cursor. Stops taking
@@ -85,6 +75,7 @@ export class TenantPoller {
   readonly #limit: LimitFunction;
   readonly #inflight = new Set<Promise<void>>();
   #tracker: CheckpointTracker | undefined;
+  #worker: BlobWorker | undefined;
   #cursorTask: CoalescingTask | undefined;
   #lastSavedCursor = '';
   #status: TenantStatus;
@@ -124,6 +115,14 @@ export class TenantPoller {
     this.#lastSavedCursor = JSON.stringify({ l: initial.lowerBound, d: initial.done });
     const tracker = new CheckpointTracker(initial, { maxInFlight: settings.maxInflightBlobs, overlapMs: settings.overlapMs });
     this.#tracker = tracker;
+    this.#worker = new BlobWorker({
+      deps: this.#d,
+      key: this.#key,
+      tracker,
+      log: this.#log,
+      onCommitted: () => this.#afterCommit(),
+      onSinkTrouble: (error) => this.#setStatus('degraded', error),
+    });
     this.#cursorTask = new CoalescingTask(() => this.#saveCursor(), (error) => this.#log.warn({ err: error }, 'Saving the cursor failed; it will be saved with the next progress'));
     this.#log.info({ lowerBound: initial.lowerBound, resumed: this.#d.store.load(this.#key) !== undefined }, 'Tenant poller started');
     let failures = 0;
@@ -200,134 +199,11 @@ export class TenantPoller {
   }
 
   #spawn(item: ContentListing, stop: AbortSignal): void {
-    const task = this.#limit(() => this.#d.globalLimit(() => this.#handleBlob(item, stop)));
+    const worker = this.#requireWorker();
+    const task = this.#limit(() => this.#d.globalLimit(() => worker.process(item, stop)));
     const tracked = task.catch((error: unknown) => this.#log.error({ err: error, contentId: item.contentId }, 'Blob handling failed unexpectedly'));
     this.#inflight.add(tracked);
     void tracked.finally(() => this.#inflight.delete(tracked));
-  }
-
-  /** Download, publish, mark done; retried until it is delivered or proven permanently unreadable. */
-  async #handleBlob(item: ContentListing, stop: AbortSignal): Promise<void> {
-    const { metrics, settings, clock } = this.#d;
-    const tracker = this.#requireTracker();
-    const ref: BlobRef = { tenantId: this.#d.tenantId, contentId: item.contentId, contentUri: item.contentUri };
-    const tenant = this.#d.tenantId;
-    let spooled: SpooledBlob | undefined;
-    let notFound = 0;
-    metrics.inflightBlobs.inc();
-    try {
-      for (let attempt = 1; ; attempt += 1) {
-        // Stopping: the blob stays pending, so the final cursor stays before it and the next run lists
-        // it again. Releasing it would let the lower bound jump past a blob that was never delivered.
-        if (stop.aborted) return;
-        try {
-          if (spooled === undefined) {
-            const { body } = await this.#d.api.openBlob(item.contentUri, stop);
-            spooled = await this.#d.spool.spool(body);
-            metrics.blobBytes.inc({ tenant }, spooled.sizeBytes);
-          }
-          const content = spooled;
-          const started = clock.now();
-          const tally = await this.#d.gate.run(async () => {
-            const result = await deliverBlob(ref, content.open(), {
-              sink: this.#d.sink,
-              normalize: this.#d.normalize,
-              recentIds: this.#d.recentIds,
-              batchEvents: settings.batchEvents,
-              finalAttempt: attempt >= settings.malformedBlobAttempts,
-              checkpoint: () => ({ key: this.#key, cursor: tracker.cursor(clock.now(), item.contentId) }),
-            });
-            tracker.markDone(item.contentId);
-            return result;
-          });
-          metrics.sinkWaitSeconds.observe((clock.now() - started) / 1000);
-          this.#count(tally, item.contentId);
-          metrics.blobs.inc({ tenant, outcome: 'delivered' });
-          this.#afterCommit();
-          this.#log.debug({ contentId: item.contentId, bytes: content.sizeBytes, ...tally.summary() }, 'Blob delivered');
-          return;
-        } catch (error) {
-          if (stop.aborted && !isConnectorError(error)) return;
-          const mapped = toConnectorError(error);
-          if (mapped.code === 'SINK_FENCED') {
-            this.#d.onFatal(mapped);
-            return;
-          }
-          if (mapped.code === API_ERRORS.contentNotFound) notFound += 1;
-          if (PERMANENT_BLOB_ERRORS.has(mapped.code) || notFound >= NOT_FOUND_ATTEMPTS) {
-            await this.#rejectUntilCommitted(ref, mapped, stop);
-            return;
-          }
-          // A blob that failed to download or parse is fetched again; one that Kafka refused is kept.
-          if (mapped.stage !== 'sink' && spooled !== undefined) {
-            await spooled.release();
-            spooled = undefined;
-          }
-          metrics.blobs.inc({ tenant, outcome: 'retried' });
-          const delay = retryDelayMs(attempt, mapped.retryAfterSeconds, { maxMs: settings.maxBackoffMs, ...(this.#d.random ? { random: this.#d.random } : {}) });
-          this.#log.warn({ contentId: item.contentId, code: mapped.code, attempt, delayMs: delay, err: mapped.message }, 'Blob failed; retrying');
-          if (mapped.code !== BLOB_MALFORMED || attempt >= settings.malformedBlobAttempts) {
-            if (mapped.stage === 'sink') this.#setStatus('degraded', mapped);
-          }
-          await clock.sleep(delay, stop).catch(() => undefined);
-        }
-      }
-    } finally {
-      metrics.inflightBlobs.dec();
-      await spooled?.release();
-    }
-  }
-
-  /** Dead-letters an unreadable blob; only Kafka trouble can delay that, so it retries until it lands or we stop. */
-  async #rejectUntilCommitted(ref: BlobRef, cause: ConnectorError, stop: AbortSignal): Promise<void> {
-    const { metrics, clock, settings } = this.#d;
-    const tracker = this.#requireTracker();
-    const tenant = this.#d.tenantId;
-    const reason = BLOB_REJECT_REASONS[cause.code] ?? 'content-not-found';
-    for (let attempt = 1; !stop.aborted; attempt += 1) {
-      try {
-        await this.#d.gate.run(async () => {
-          await rejectBlob(ref, reason, cause.message, {
-            sink: this.#d.sink,
-            checkpoint: () => ({ key: this.#key, cursor: tracker.cursor(clock.now(), ref.contentId) }),
-          });
-          tracker.markDone(ref.contentId);
-        });
-        metrics.blobs.inc({ tenant, outcome: 'rejected' });
-        metrics.deadLetters.inc({ tenant, reason });
-        // Whatever the reason, the blob's records were not collected: that is data loss, said out loud.
-        metrics.dataLoss.inc({ tenant, reason });
-        this.#log.error({ contentId: ref.contentId, reason }, 'Content blob could not be collected; dead-lettered and counted as data loss');
-        this.#afterCommit();
-        return;
-      } catch (error) {
-        const delay = retryDelayMs(attempt, undefined, { maxMs: settings.maxBackoffMs });
-        this.#log.warn({ err: error, contentId: ref.contentId, delayMs: delay }, 'Dead-lettering a blob failed; retrying');
-        await clock.sleep(delay, stop).catch(() => undefined);
-      }
-    }
-    // Stopped before the dead letter landed: left pending, so the cursor does not cover it.
-  }
-
-  #count(tally: BlobTally, contentId: string): void {
-    const { metrics } = this.#d;
-    const tenant = this.#d.tenantId;
-    // A JSON array cannot be read past a malformed spot: the rest of the blob went to the dead letter
-    // as one piece, so an unknown number of records in it were not collected.
-    const unreadable = tally.rejected.get('unparsable-json') ?? 0;
-    if (unreadable > 0) {
-      metrics.dataLoss.inc({ tenant, reason: 'unparsable-content' }, unreadable);
-      this.#log.error({ contentId, published: tally.summary().published }, 'Blob stayed malformed after every attempt; what parsed was published, the unreadable rest dead-lettered and counted as data loss');
-    }
-    for (const [action, n] of tally.published) {
-      metrics.records.inc({ tenant, outcome: 'published', reason: '' }, n);
-      metrics.eventsPublished.inc({ tenant, action }, n);
-    }
-    for (const [reason, n] of tally.filtered) metrics.records.inc({ tenant, outcome: 'filtered', reason }, n);
-    for (const [reason, n] of tally.rejected) {
-      metrics.records.inc({ tenant, outcome: 'rejected', reason }, n);
-      metrics.deadLetters.inc({ tenant, reason }, n);
-    }
   }
 
   /** Exactly-once mode committed the cursor with the blob; at-least-once mode saves it now. */
@@ -387,17 +263,13 @@ export class TenantPoller {
     for (const name of TENANT_STATUSES) this.#d.metrics.tenantStatus.set({ tenant: this.#d.tenantId, status: name }, name === this.#status.status ? 1 : 0);
   }
 
+  #requireWorker(): BlobWorker {
+    if (this.#worker === undefined) throw new Error('TenantPoller used before run()');
+    return this.#worker;
+  }
+
   #requireTracker(): CheckpointTracker {
     if (this.#tracker === undefined) throw new Error('TenantPoller used before run()');
     return this.#tracker;
   }
-}
-
-function toConnectorError(error: unknown): ConnectorError {
-  if (isConnectorError(error)) return error;
-  if (error instanceof TypeError || error instanceof RangeError || error instanceof SyntaxError) {
-    // Programming errors are not retried as if the network had failed: surface them loudly.
-    return new ConnectorError('INTERNAL', `${error.name}: ${error.message}`, { stage: 'normalize', retriable: false, cause: error });
-  }
-  return new ConnectorError('UNEXPECTED', error instanceof Error ? error.message : String(error), { stage: 'download', retriable: true, cause: error });
 }
