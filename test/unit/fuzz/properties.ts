@@ -5,7 +5,7 @@
  * schema/file-event.v1.json, a filtered record with a FilterReason, or a dead letter with a
  * RejectReason; and deliverBlob's accounting holds: records in = published + filtered + rejected.
  *
- * Shared by the unit suite (FUZZ_RECORDS, default 20,000 records per property, ~10 s) and the
+ * Shared by the unit suite (FUZZ_RECORDS, default 20,000 records per property, ~15 s on 2 cores) and the
  * integration suite (100,000 per property). FUZZ_SEED replays a failing run (fast-check prints the
  * seed and the path).
  */
