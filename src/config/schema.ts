@@ -123,7 +123,13 @@ const kafkaSchema = z.strictObject({
   /** The shard this process owns; its transactional id is `<transactionalIdPrefix>-shard-<shard>`. */
   shard: z.number().int().min(0).default(0),
   transactionalIdPrefix: z.string().min(1).default('onedrive-connector'),
-  transactionTimeoutSeconds: z.number().int().positive().default(120),
+  /**
+   * One blob is one transaction in exactly-once mode, so this bounds how long the largest blob may take
+   * to publish; past it the broker aborts the transaction and the sink is fenced. The default is the
+   * broker's own ceiling (transaction.max.timeout.ms, 15 min). Consumers reading committed data wait at
+   * most this long behind an open transaction.
+   */
+  transactionTimeoutSeconds: z.number().int().positive().max(900).default(900),
   /** Create missing topics on start (cursors compacted). */
   createTopics: z.boolean().default(true),
   topicPartitions: z.number().int().positive().default(6),
