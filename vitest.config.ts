@@ -1,14 +1,16 @@
 import { defineConfig } from 'vitest/config';
 
 // Three layers: unit (offline, fast), integration (real Kafka + the simulator), chaos (kill -9, broker down).
+// They run one layer after the other: integration and chaos tests stop and start the shared broker.
 export default defineConfig({
   test: {
     projects: [
-      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 10_000 } },
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 10_000, sequence: { groupOrder: 0 } } },
       {
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          sequence: { groupOrder: 1 },
           testTimeout: 180_000,
           hookTimeout: 120_000,
           fileParallelism: false,
@@ -18,6 +20,7 @@ export default defineConfig({
         test: {
           name: 'chaos',
           include: ['test/chaos/**/*.test.ts'],
+          sequence: { groupOrder: 2 },
           testTimeout: 900_000,
           hookTimeout: 120_000,
           fileParallelism: false,
