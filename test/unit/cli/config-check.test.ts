@@ -1,62 +1,19 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerConfigCommand } from '../../../src/cli/commands/config.ts';
+import { SECRET_ENV, MINIMAL_YAML, BROKEN_YAML, configScratch } from '../../support/config-fixtures.ts';
 
 const BIN = resolve(import.meta.dirname, '../../../bin/onedrive-connector.js');
-const SECRET_ENV = 'ONEDRIVE_CONNECTOR_TEST_SECRET';
-const TENANT = '6b1c9a5e-0f2d-4c3b-9a8e-7d6f5e4c3b2a';
-const CLIENT_ID = '3f2e1d0c-9b8a-4766-8554-433221100fed';
-const PUBLISHER = '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
-
-const GOOD = `
-connector:
-  publisherIdentifier: ${PUBLISHER}
-auth:
-  clientId: ${CLIENT_ID}
-  clientSecret:
-    env: ${SECRET_ENV}
-tenants:
-  - id: ${TENANT}
-kafka:
-  brokers: [localhost:9092]
-`;
-
-const BROKEN = `
-connector:
-  publisherIdentifier: ${PUBLISHER}
-  firstRunLookbackHours: 200
-  pollIntervalSecs: 30
-auth:
-  clientId: ${CLIENT_ID}
-  clientSecret:
-    env: ${SECRET_ENV}
-  certificate:
-    privateKey:
-      file: /run/secrets/key.pem
-    certificateFile: /run/secrets/cert.pem
-tenants:
-  - id: not-a-guid
-kafka:
-  clientId: connector
-`;
-
-let directory: string;
+let scratch: Awaited<ReturnType<typeof configScratch>>;
 beforeAll(async () => {
-  directory = await mkdtemp(join(tmpdir(), 'config-check-test-'));
+  scratch = await configScratch('config-check-test-');
 });
 afterAll(async () => {
-  await rm(directory, { recursive: true, force: true });
+  await scratch.cleanup();
 });
-
-async function write(name: string, text: string): Promise<string> {
-  const path = join(directory, name);
-  await writeFile(path, text, 'utf8');
-  return path;
-}
+const write = (name: string, text: string): Promise<string> => scratch.write(name, text);
 
 /** `onedrive-connector config check FILE` as an operator runs it. */
 function configCheck(file: string, env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -72,7 +29,7 @@ function configCheck(file: string, env: NodeJS.ProcessEnv): Promise<{ code: numb
 // Each case spawns Node (about 3 s of start-up), so they run side by side.
 describe.concurrent('onedrive-connector config check (spawned)', { timeout: 40_000 }, () => {
   it('exits 1 and prints every problem to stderr', async () => {
-    const result = await configCheck(await write('broken.yaml', BROKEN), { [SECRET_ENV]: 'x' });
+    const result = await configCheck(await write('broken.yaml', BROKEN_YAML), { [SECRET_ENV]: 'x' });
 
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
@@ -85,7 +42,7 @@ describe.concurrent('onedrive-connector config check (spawned)', { timeout: 40_0
   });
 
   it('exits 0 on a good file with the secret set, and never prints the secret', async () => {
-    const result = await configCheck(await write('good.yaml', GOOD), { [SECRET_ENV]: 'S3cr3t-Value-Not-To-Print' });
+    const result = await configCheck(await write('good.yaml', MINIMAL_YAML), { [SECRET_ENV]: 'S3cr3t-Value-Not-To-Print' });
 
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
@@ -94,7 +51,7 @@ describe.concurrent('onedrive-connector config check (spawned)', { timeout: 40_0
   });
 
   it('exits 1 when the secret environment variable is missing', async () => {
-    const result = await configCheck(await write('good-no-secret.yaml', GOOD), {});
+    const result = await configCheck(await write('good-no-secret.yaml', MINIMAL_YAML), {});
 
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`auth.clientSecret: environment variable ${SECRET_ENV} is not set`);
@@ -105,7 +62,7 @@ describe('config check command (in process)', () => {
   it('names every unreadable secret and file of a certificate config', async () => {
     const file = await write(
       'cert.yaml',
-      GOOD.replace(`  clientSecret:\n    env: ${SECRET_ENV}`, `  certificate:\n    privateKey:\n      file: ${join(directory, 'no-key.pem')}\n    certificateFile: ${join(directory, 'no-cert.pem')}`),
+      MINIMAL_YAML.replace(`  clientSecret:\n    env: ${SECRET_ENV}`, `  certificate:\n    privateKey:\n      file: ${join(scratch.directory, 'no-key.pem')}\n    certificateFile: ${join(scratch.directory, 'no-cert.pem')}`),
     );
     const program = new Command('onedrive-connector').exitOverride();
     registerConfigCommand(program);

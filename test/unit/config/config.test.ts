@@ -1,59 +1,16 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfigFile, parseConfig, resolveSecret } from '../../../src/config/load.ts';
+import { TENANT, CLIENT_ID, PUBLISHER, MINIMAL_YAML, BROKEN_YAML, configScratch } from '../../support/config-fixtures.ts';
 
-const TENANT = '6b1c9a5e-0f2d-4c3b-9a8e-7d6f5e4c3b2a';
-const CLIENT_ID = '3f2e1d0c-9b8a-4766-8554-433221100fed';
-const PUBLISHER = '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
-
-const MINIMAL_YAML = `
-connector:
-  publisherIdentifier: ${PUBLISHER}
-auth:
-  clientId: ${CLIENT_ID}
-  clientSecret:
-    env: ONEDRIVE_CONNECTOR_TEST_SECRET
-tenants:
-  - id: ${TENANT}
-kafka:
-  brokers: [localhost:9092]
-`;
-
-/** Five problems at once: unknown key, bad GUID, no brokers, secret and certificate, lookback > 7 days. */
-const BROKEN_YAML = `
-connector:
-  publisherIdentifier: ${PUBLISHER}
-  firstRunLookbackHours: 200
-  pollIntervalSecs: 30
-auth:
-  clientId: ${CLIENT_ID}
-  clientSecret:
-    env: ONEDRIVE_CONNECTOR_TEST_SECRET
-  certificate:
-    privateKey:
-      file: /run/secrets/key.pem
-    certificateFile: /run/secrets/cert.pem
-tenants:
-  - id: not-a-guid
-kafka:
-  clientId: connector
-`;
-
-let directory: string;
+let scratch: Awaited<ReturnType<typeof configScratch>>;
 beforeEach(async () => {
-  directory = await mkdtemp(join(tmpdir(), 'config-test-'));
+  scratch = await configScratch('config-test-');
 });
 afterEach(async () => {
-  await rm(directory, { recursive: true, force: true });
+  await scratch.cleanup();
 });
-
-async function write(name: string, text: string): Promise<string> {
-  const path = join(directory, name);
-  await writeFile(path, text, 'utf8');
-  return path;
-}
+const write = (name: string, text: string): Promise<string> => scratch.write(name, text);
 
 describe('loadConfigFile', () => {
   it('parses a minimal YAML config and fills in the defaults', async () => {
@@ -123,7 +80,7 @@ describe('loadConfigFile', () => {
   });
 
   it('reports an unreadable file and invalid YAML as config problems', async () => {
-    await expect(loadConfigFile(join(directory, 'missing.yaml'))).rejects.toThrow(/cannot read the file/);
+    await expect(loadConfigFile(join(scratch.directory, 'missing.yaml'))).rejects.toThrow(/cannot read the file/);
     await expect(loadConfigFile(await write('bad.yaml', 'connector: [unclosed'))).rejects.toThrow(/not valid YAML/);
   });
 });
@@ -138,6 +95,6 @@ describe('resolveSecret', () => {
   it('reads a mounted file without its trailing newline', async () => {
     const path = await write('secret', 'value-from-file\n');
     await expect(resolveSecret({ file: path })).resolves.toBe('value-from-file');
-    await expect(resolveSecret({ file: join(directory, 'none') })).rejects.toThrow(/cannot read secret file/);
+    await expect(resolveSecret({ file: join(scratch.directory, 'none') })).rejects.toThrow(/cannot read secret file/);
   });
 });
