@@ -49,8 +49,12 @@ export class KafkaSink implements Sink {
   private tail: Promise<void> = Promise.resolve();
   private openUnit: TransactionalUnit | undefined;
   private fenced: ConnectorError | undefined;
-  /** A transaction could not be ended cleanly; the producer is replaced before the next unit. */
+  /**
+   * The producer is replaced before the next unit: a transaction could not be ended cleanly, or (at
+   * least once) the broker lost the idempotent producer's sequence state, e.g. across a broker restart.
+   */
   private broken = false;
+  private replacing: Promise<void> | undefined;
 
   constructor(options: KafkaSinkOptions) {
     this.options = options;
@@ -70,7 +74,18 @@ export class KafkaSink implements Sink {
     const context = this.unitContext(tenantId);
     if (!this.transactional) {
       this.assertUsable();
-      return new AtLeastOnceUnit(context, this.requireProducer());
+      if (this.broken) {
+        this.replacing ??= this.replaceProducer().finally(() => (this.replacing = undefined));
+        await this.replacing;
+      }
+      const producer = this.requireProducer();
+      // Watches the shared producer's sends: one that lost its sequence state stays refused forever.
+      const send: Producer['send'] = (record) =>
+        producer.send(record).catch((error: unknown) => {
+          if (producer === this.producer && hasProducerStateError(error)) this.broken = true;
+          throw error;
+        });
+      return new AtLeastOnceUnit(context, { send });
     }
     const previous = this.tail;
     let release = (): void => undefined;
@@ -179,4 +194,21 @@ export class KafkaSink implements Sink {
       onDelivered: this.options.onDelivered,
     };
   }
+}
+
+/**
+ * Errors after which an idempotent producer never succeeds again: the broker and the producer disagree
+ * on its sequence numbers or id. Seen after a broker restart: every send of the old producer answered
+ * OUT_OF_ORDER_SEQUENCE_NUMBER until the process was restarted. A new producer (new id) recovers.
+ */
+const PRODUCER_STATE_ERRORS = new Set(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_ID_MAPPING', 'INVALID_PRODUCER_EPOCH']);
+
+function hasProducerStateError(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 8 && typeof current === 'object' && current !== null; depth += 1) {
+    const type = (current as { type?: unknown }).type;
+    if (typeof type === 'string' && PRODUCER_STATE_ERRORS.has(type)) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
 }
