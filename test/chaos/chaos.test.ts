@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from './lib/world.ts';
@@ -6,15 +7,16 @@ import { PROJECT_ROOT } from './lib/world.ts';
 /**
  * The short chaos run for CI: the real driver (test/chaos/driver.ts) against a small backlog, with a
  * few SIGKILLs and one broker outage. It stops and starts its broker, so it runs on its own broker
- * (CHAOS_KAFKA_PORT, default 29092), never on the one other test layers share; it starts that broker
+ * (CHAOS_KAFKA_PORT, default 29192), never on the one other test layers share; it starts that broker
  * when none answers there and stops it afterwards. The full run: `npm run test:chaos` (docs/chaos.md).
  */
-const port = process.env['CHAOS_KAFKA_PORT'] ?? '29092';
+const port = process.env['CHAOS_KAFKA_PORT'] ?? '29192';
+const runDir = process.env['CHAOS_KAFKA_RUN_DIR'] ?? join(PROJECT_ROOT, '.run', `kafka-chaos-${port}`);
 const kafkaEnv: NodeJS.ProcessEnv = {
   ...process.env,
   KAFKA_PORT: port,
   KAFKA_CONTROLLER_PORT: process.env['CHAOS_KAFKA_CONTROLLER_PORT'] ?? String(Number(port) + 1),
-  KAFKA_RUN_DIR: process.env['CHAOS_KAFKA_RUN_DIR'] ?? join(PROJECT_ROOT, '.run', 'kafka-chaos'),
+  KAFKA_RUN_DIR: runDir,
   KAFKA_BROKERS: `127.0.0.1:${port}`,
 };
 
@@ -40,6 +42,10 @@ describe('chaos (short): SIGKILLs and a broker outage during a backlog', () => {
       const { code } = await kafka('start');
       expect(code, `scripts/kafka.sh start on port ${port}`).toBe(0);
       startedBroker = true;
+    } else {
+      // The outage runs kafka.sh stop, which acts on the pid in KAFKA_RUN_DIR: it must be this broker's.
+      const properties = await readFile(join(runDir, 'server.properties'), 'utf8').catch(() => '');
+      expect(properties, `the broker on ${port} must be the one of ${runDir} (set CHAOS_KAFKA_PORT/CHAOS_KAFKA_RUN_DIR)`).toContain(`PLAINTEXT://127.0.0.1:${port},`);
     }
   }, 300_000);
   afterAll(async () => {
