@@ -112,7 +112,7 @@ async function runUntil(h: Harness, condition: () => boolean, what: string, step
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
     await waitFor(() => condition() || h.clock.sleeping > 0, { what });
-    if (!condition()) await h.clock.advance(stepMs);
+    if (!condition()) await advance(h.clock, stepMs);
   }
 }
 
@@ -407,7 +407,7 @@ describe('TenantPoller: status and backpressure (invariants 3 and 5)', () => {
     const windows = feed.windows.length;
     const opened = [...feed.opened.values()].reduce((a, b) => a + b, 0);
     // Let plenty of time pass: the listing must not move while Kafka holds the deliveries.
-    for (let i = 0; i < 20; i += 1) await h.clock.advance(MIN);
+    for (let i = 0; i < 20; i += 1) await advance(h.clock, MIN);
     await waitFor(() => true);
 
     expect(feed.pagesServed).toBe(pages);
