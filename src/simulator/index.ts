@@ -9,7 +9,7 @@ import { computeGroundTruth, type GroundTruth, type GroundTruthQuery } from './d
 import { TokenSigner } from './entra/access-token.ts';
 import { AssertionVerifier } from './entra/client-assertion.ts';
 import { FaultController, type FaultControls, type FaultSpec } from './faults.ts';
-import { DEFAULTS, type Scenario, type SimulatorOptions } from './options.ts';
+import { DEFAULTS, type SimulatorOptions } from './options.ts';
 import { createRequestHandler } from './server.ts';
 import { RequestStats } from './stats.ts';
 import { buildTenants, type Tenant } from './tenants.ts';
@@ -23,15 +23,8 @@ export type { RequestStats, RequestRecord, RequestFilter, EndpointName, TenantSt
 export type { GroundTruth, GroundTruthQuery, ExpectedRecord, ExpectedBlob } from './data/ground-truth.ts';
 export { ManualClock } from '../util/manual-clock.ts';
 
-export interface SimulatedTenant {
-  id: string;
-  name: string;
-  /** `<name>.onmicrosoft.com`; the token endpoint accepts it in place of the id. */
-  domain: string;
-  plan: string;
-  scenario: Scenario;
-  source: 'synthetic' | 'fixture';
-}
+/** What a test or the CLI may know of a simulated tenant (`domain`, `<name>.onmicrosoft.com`, also names it at the token endpoint). */
+export type SimulatedTenant = Pick<Tenant, 'id' | 'name' | 'domain' | 'plan' | 'scenario' | 'source'>;
 
 export interface RunningSimulator {
   /** `https://<host>:<port>`: the login authority host and the API host at once. */
