@@ -33,14 +33,23 @@ export function registerRunCommand(program: Command): void {
         logger.info({ signal }, 'Shutdown requested');
         stopRequested?.();
       });
+      let startOutcome: 'started' | 'stop-requested';
       try {
-        await connector.start();
+        startOutcome = await Promise.race([connector.start().then(() => 'started' as const), stopped.then(() => 'stop-requested' as const)]);
       } catch (error) {
         // A start that fails half-way (Kafka unreachable, cursors unreadable) has opened the status
         // server and clients: close them, or the process stays up forever doing nothing, /healthz green.
         await connector.stop();
         release();
         throw error;
+      }
+      if (startOutcome === 'stop-requested') {
+        // Stopped while still starting (fencing, reading cursors and published ids): nothing was listed
+        // or published yet, so there is nothing to drain; close what start opened and leave now.
+        logger.info('Stopped before start-up finished; nothing was collected in this run');
+        await connector.stop();
+        release();
+        exitNow(0);
       }
       const fatal = await Promise.race([stopped.then(() => undefined), connector.fatal]);
       if (fatal !== undefined) logger.fatal({ code: fatal.code, err: fatal.message }, 'Cannot continue');

@@ -167,6 +167,29 @@ describe('graceful shutdown of the run command (SIGTERM, second signal, deadline
     expect(proc.errorLines.join('\n')).toContain('Kafka unavailable');
   });
 
+  it('SIGTERM while still starting (Kafka not reachable yet) exits 0 at once instead of waiting for start-up', async () => {
+    const runId = uniqueName('term-at-start');
+    world = await ChaosWorld.start({
+      tenants: 1,
+      eventsPerHour: 5,
+      seed: runId,
+      mode: 'exactly-once',
+      brokers: [`127.0.0.1:${await freePort()}`],
+      runId,
+      dir: await mkdtemp(join(tmpdir(), 'shutdown-test-')),
+    });
+    const proc = world.spawnConnector();
+    // The status server opens first; then kafkajs retries the unreachable broker for several seconds,
+    // so once /healthz answers, start-up is in progress (and /readyz says it has not finished).
+    await pollUntil(async () => (await fetch(`${proc.metricsUrl}/healthz`).catch(() => undefined))?.ok === true, { timeoutMs: 20_000, what: 'the status server' });
+    expect((await fetch(`${proc.metricsUrl}/readyz`)).status).toBe(503);
+    const signalledAt = Date.now();
+    proc.kill('SIGTERM');
+    const exit = await exitWithin(proc, 20_000);
+    expect(exit?.code).toBe(0);
+    expect(Date.now() - signalledAt).toBeLessThan(15_000);
+  });
+
   it('the shutdown deadline forces the exit (code 1, not drained); nothing acknowledged is lost and a restart completes exactly once', async () => {
     const w = await startWorld('exactly-once', { shutdownTimeoutSeconds: 0.05, blobConcurrencyPerTenant: 16 });
     const proc = w.spawnConnector();
