@@ -53,6 +53,7 @@ export function formatApiTime(ms: number): string {
 export class ManagementApiClient {
   readonly #o: ApiClientOptions;
   readonly #maxAttempts: number;
+  #serverOffsetMs = 0;
 
   constructor(options: ApiClientOptions) {
     this.#o = options;
@@ -61,6 +62,15 @@ export class ManagementApiClient {
 
   get tenantId(): string {
     return this.#o.endpoints.tenantId;
+  }
+
+  /**
+   * How far Microsoft's clock is ahead of ours, from the last response's Date header (0 until one is
+   * seen, and for differences under 5 s, the header's resolution plus latency). The 7-day window rule
+   * is judged by the service's clock; planning with ours alone would hit AF20055 forever when ours lags.
+   */
+  serverClockOffsetMs(): number {
+    return this.#serverOffsetMs;
   }
 
   /** Starts (or confirms) the subscription. AF20024 "already enabled" counts as success. */
@@ -139,6 +149,13 @@ export class ManagementApiClient {
     return url.toString();
   }
 
+  #observeServerDate(date: string | undefined): void {
+    const serverMs = date === undefined ? Number.NaN : Date.parse(date);
+    if (Number.isNaN(serverMs)) return;
+    const offset = serverMs - this.#o.clock.now();
+    this.#serverOffsetMs = Math.abs(offset) < 5_000 ? 0 : offset;
+  }
+
   #withPublisher(url: string): string {
     const parsed = new URL(url);
     const present = [...parsed.searchParams.keys()].some((key) => key.toLowerCase() === 'publisheridentifier');
@@ -173,6 +190,7 @@ export class ManagementApiClient {
         });
         metrics.apiRequestDuration.observe({ endpoint }, (clock.now() - started) / 1000);
         metrics.apiRequests.inc({ tenant: this.tenantId, endpoint, status: `${Math.floor(response.statusCode / 100)}xx` });
+        this.#observeServerDate(headerValue(response.headers, 'date'));
         if (response.statusCode >= 200 && response.statusCode < 300) return await read(response);
         const body = await response.body.text().catch(() => '');
         error = classifyAnswer({ status: response.statusCode, body, headers: response.headers }, STAGE_OF[endpoint], clock.now());

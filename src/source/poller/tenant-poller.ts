@@ -25,6 +25,8 @@ export interface FeedApi {
   startSubscription(contentType: string, signal?: AbortSignal): Promise<'started' | 'already-enabled'>;
   listContent(contentType: string, window: ListingWindow, signal?: AbortSignal): AsyncGenerator<ContentListing[]>;
   openBlob(contentUri: string, signal?: AbortSignal): Promise<{ body: AsyncIterable<Uint8Array> }>;
+  /** Microsoft's clock minus ours, when known (see ManagementApiClient). */
+  serverClockOffsetMs?(): number;
 }
 
 export interface PollerSettings {
@@ -158,7 +160,8 @@ export class TenantPoller {
     await this.#ensureSubscribed(stop);
     const window = planWindow({
       listedUpToMs: tracker.listedUpToMs,
-      nowMs: clock.now(),
+      // The service judges the 7-day rule by its own clock.
+      nowMs: clock.now() + (api.serverClockOffsetMs?.() ?? 0),
       overlapMs: settings.overlapMs,
       endLagMs: settings.endLagMs,
       maxWindowMs: settings.maxWindowMs,

@@ -200,6 +200,21 @@ describe('ManagementApiClient: PublisherIdentifier and token (o365-api.md §1.2,
   });
 });
 
+describe('ManagementApiClient: the service clock', () => {
+  it('learns how far Microsoft\'s clock is ahead from the Date header, ignoring differences under 5 s', async () => {
+    const { api, client, clock } = setup();
+    const ahead = new Date(clock.now() + 20 * 60_000).toUTCString();
+    const close = new Date(clock.now() + 2_000).toUTCString();
+    api.answer(json(200, [], { date: ahead }), json(200, [], { date: close }));
+
+    expect(client.serverClockOffsetMs()).toBe(0);
+    await client.listSubscriptions();
+    expect(client.serverClockOffsetMs()).toBe(20 * 60_000);
+    await client.listSubscriptions();
+    expect(client.serverClockOffsetMs()).toBe(0);
+  });
+});
+
 describe('ManagementApiClient: NextPageUri guards', () => {
   it('stops a NextPageUri that loops back with API_PAGE_LOOP', async () => {
     const { api, client } = setup();
