@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:https';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Agent, request } from 'undici';
-import { expect } from 'vitest';
+import { afterEach, beforeEach, expect } from 'vitest';
 import { systemClock, type Clock } from '../../src/contracts/clock.ts';
 import type { ConnectorConfig } from '../../src/config/schema.ts';
 import type { Connector } from '../../src/runtime/connector.ts';
@@ -11,6 +11,7 @@ import { ManualClock, type RunningSimulator, type SimulatorOptions, type TenantO
 import { generateTlsMaterial, type TlsMaterial } from '../../src/simulator/tls.ts';
 import { createLogger, type Logger } from '../../src/telemetry/logger.ts';
 import { normalize } from '../../src/transform/normalize/index.ts';
+import { requireBroker } from './kafka.ts';
 import { PipelineHarness } from './pipeline-harness.ts';
 import { waitFor } from './time.ts';
 
@@ -246,4 +247,18 @@ export async function startForeignOrigin(tls: TlsMaterial): Promise<ForeignOrigi
 /** Publication progress, for starting a fault "mid-run". */
 export async function eventsPublished(connector: Connector, tenantId: string): Promise<number> {
   return total(connector.metrics.eventsPublished, { tenant: tenantId });
+}
+
+/**
+ * The per-test lifecycle every fault-matrix file shares: fail (not skip) without a broker, then stop
+ * the test's connector and close its simulator, whatever the test left behind.
+ */
+export function closeFaultRunAfterEach(current: () => { run: FaultRun | undefined; connector: Connector | undefined }, clear: () => void): void {
+  beforeEach(requireBroker);
+  afterEach(async () => {
+    const { run, connector } = current();
+    await connector?.stop();
+    await run?.harness.close();
+    clear();
+  });
 }

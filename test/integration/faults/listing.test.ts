@@ -1,8 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Connector } from '../../../src/runtime/connector.ts';
 import { ManualClock } from '../../../src/simulator/index.ts';
-import { requireBroker } from '../../support/kafka.ts';
-import { deadLetters, expectComplete, publishedIds, startFaultRun, total, waitTenantCaughtUp, type FaultRun } from '../../support/fault-matrix.ts';
+import { deadLetters, expectComplete, publishedIds, startFaultRun, total, waitTenantCaughtUp, type FaultRun, closeFaultRunAfterEach } from '../../support/fault-matrix.ts';
 import { waitFor } from '../../support/time.ts';
 
 /**
@@ -13,12 +12,9 @@ import { waitFor } from '../../support/time.ts';
 describe('fault matrix: listing faults', () => {
   let run: FaultRun | undefined;
   let connector: Connector | undefined;
-  beforeEach(requireBroker);
-  afterEach(async () => {
-    await connector?.stop();
-    await run?.harness.close();
-    connector = undefined;
+  closeFaultRunAfterEach(() => ({ run, connector }), () => {
     run = undefined;
+    connector = undefined;
   });
 
   it('row 7: a whole 7-day backlog is listed without a single AF20055', async () => {

@@ -1,7 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Connector } from '../../../src/runtime/connector.ts';
-import { requireBroker } from '../../support/kafka.ts';
-import { callApi, deadLetters, eventsPublished, expectComplete, frozenClock, laggingClock, lastListingAt, startFaultRun, tenantCaughtUp, total, waitTenantCaughtUp, type FaultRun } from '../../support/fault-matrix.ts';
+import { callApi, deadLetters, eventsPublished, expectComplete, frozenClock, laggingClock, lastListingAt, startFaultRun, tenantCaughtUp, total, waitTenantCaughtUp, type FaultRun, closeFaultRunAfterEach } from '../../support/fault-matrix.ts';
 import { waitFor } from '../../support/time.ts';
 
 /** Blob answers slowed down and taken one at a time, so a test can change the tenant "mid-run". */
@@ -15,12 +14,9 @@ const SLOW_BLOBS = { delay: { ms: 300, endpoints: ['blob' as const] } };
 describe('fault matrix: tenant state changes mid-run', () => {
   let run: FaultRun | undefined;
   let connector: Connector | undefined;
-  beforeEach(requireBroker);
-  afterEach(async () => {
-    await connector?.stop();
-    await run?.harness.close();
-    connector = undefined;
+  closeFaultRunAfterEach(() => ({ run, connector }), () => {
     run = undefined;
+    connector = undefined;
   });
 
   function statusChanges(tenantId: string): string[] {

@@ -1,7 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Connector } from '../../../src/runtime/connector.ts';
-import { requireBroker } from '../../support/kafka.ts';
-import { blobRecords, contentIdOf, deadLetters, expectComplete, fetchBlobRaw, isEvent, startFaultRun, total, waitTenantCaughtUp, type FaultRun } from '../../support/fault-matrix.ts';
+import { blobRecords, contentIdOf, deadLetters, expectComplete, fetchBlobRaw, isEvent, startFaultRun, total, waitTenantCaughtUp, type FaultRun, closeFaultRunAfterEach } from '../../support/fault-matrix.ts';
 import { waitFor } from '../../support/time.ts';
 
 /**
@@ -12,12 +11,9 @@ import { waitFor } from '../../support/time.ts';
 describe('fault matrix: transport faults', () => {
   let run: FaultRun | undefined;
   let connector: Connector | undefined;
-  beforeEach(requireBroker);
-  afterEach(async () => {
-    await connector?.stop();
-    await run?.harness.close();
-    connector = undefined;
+  closeFaultRunAfterEach(() => ({ run, connector }), () => {
     run = undefined;
+    connector = undefined;
   });
 
   for (const endpoint of ['subscriptions-content', 'blob'] as const) {

@@ -149,9 +149,10 @@ describe('graceful shutdown of the run command (SIGTERM, second signal, deadline
     await restartAndComplete(w, 'exactly-once');
   });
 
-  it('a start that cannot reach Kafka exits 1 instead of staying up doing nothing', async () => {
-    const runId = uniqueName('no-kafka');
-    world = await ChaosWorld.start({
+  /** A small world whose broker address has nothing listening: start-up keeps retrying Kafka. */
+  async function worldWithoutKafka(name: string): Promise<ChaosWorld> {
+    const runId = uniqueName(name);
+    return ChaosWorld.start({
       tenants: 1,
       eventsPerHour: 5,
       seed: runId,
@@ -160,6 +161,10 @@ describe('graceful shutdown of the run command (SIGTERM, second signal, deadline
       runId,
       dir: await mkdtemp(join(tmpdir(), 'shutdown-test-')),
     });
+  }
+
+  it('a start that cannot reach Kafka exits 1 instead of staying up doing nothing', async () => {
+    world = await worldWithoutKafka('no-kafka');
     const proc = world.spawnConnector();
     const exit = await exitWithin(proc, 120_000);
     expect(exit, 'the process exits once kafkajs gives up').toBeDefined();
@@ -168,16 +173,7 @@ describe('graceful shutdown of the run command (SIGTERM, second signal, deadline
   });
 
   it('SIGTERM while still starting (Kafka not reachable yet) exits 0 at once instead of waiting for start-up', async () => {
-    const runId = uniqueName('term-at-start');
-    world = await ChaosWorld.start({
-      tenants: 1,
-      eventsPerHour: 5,
-      seed: runId,
-      mode: 'exactly-once',
-      brokers: [`127.0.0.1:${await freePort()}`],
-      runId,
-      dir: await mkdtemp(join(tmpdir(), 'shutdown-test-')),
-    });
+    world = await worldWithoutKafka('term-at-start');
     const proc = world.spawnConnector();
     // The status server opens first; then kafkajs retries the unreachable broker for several seconds,
     // so once /healthz answers, start-up is in progress (and /readyz says it has not finished).
