@@ -1,5 +1,5 @@
 import type { Kafka } from 'kafkajs';
-import { readToEnd } from '../sink/kafka/read-to-end.ts';
+import { readToEnd } from '../kafka/read-to-end.ts';
 import type { EmbeddedProgress, EmbeddedRunResult } from './embedded-pipeline.ts';
 
 /** What actually arrived in Kafka: counts per tenant and action, plus one event to look at. */

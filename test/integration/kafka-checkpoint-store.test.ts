@@ -1,9 +1,9 @@
 import { Partitioners } from 'kafkajs';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { KafkaCheckpointStore } from '../../src/checkpoint/kafka-checkpoint-store.ts';
-import { encodeCursorRecord } from '../../src/checkpoint/cursor-record.ts';
+import { KafkaCheckpointStore } from '../../src/kafka/checkpoint-store.ts';
+import { encodeCursorRecord } from '../../src/kafka/cursor-record.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
-import { createKafka } from '../../src/sink/kafka/kafka-client.ts';
+import { createKafka } from '../../src/kafka/client.ts';
 import { checkpointStoreContract } from '../contract/checkpoint-store.contract.ts';
 import { createTestTopics, kafkaBrokers, requireBroker, uniqueName } from '../support/kafka.ts';
 

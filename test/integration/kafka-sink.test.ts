@@ -1,11 +1,11 @@
 import { ConfigResourceTypes } from 'kafkajs';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { KafkaCheckpointStore } from '../../src/checkpoint/kafka-checkpoint-store.ts';
+import { KafkaCheckpointStore } from '../../src/kafka/checkpoint-store.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
-import { createKafka } from '../../src/sink/kafka/kafka-client.ts';
-import { KafkaSink, type DeliveredCounts, type KafkaSinkOptions, type KafkaSinkTopics } from '../../src/sink/kafka/kafka-sink.ts';
-import { ensureTopics } from '../../src/sink/kafka/topics.ts';
-import { MAX_DEAD_LETTER_PAYLOAD_BYTES } from '../../src/sink/kafka/messages.ts';
+import { createKafka } from '../../src/kafka/client.ts';
+import { KafkaSink, type DeliveredCounts, type KafkaSinkOptions, type KafkaSinkTopics } from '../../src/kafka/sink.ts';
+import { ensureTopics } from '../../src/kafka/topics.ts';
+import { MAX_DEAD_LETTER_PAYLOAD_BYTES } from '../../src/kafka/messages.ts';
 import { sampleDeadLetter, sampleEvent, sinkContract, type CommittedView } from '../contract/sink.contract.ts';
 import { kafkaBrokers, readAll, requireBroker, testKafka, uniqueName } from '../support/kafka.ts';
 

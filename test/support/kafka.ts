@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, type IHeaders, type KafkaMessage } from 'kafkajs';
-import { readToEnd } from '../../src/sink/kafka/read-to-end.ts';
-import { waitForLeaders } from '../../src/sink/kafka/topics.ts';
+import { readToEnd } from '../../src/kafka/read-to-end.ts';
+import { waitForLeaders } from '../../src/kafka/topics.ts';
 
 /** The broker scripts/kafka.sh starts, unless KAFKA_BROKERS names another (comma-separated). */
 export function kafkaBrokers(): string[] {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { createKafka } from '../../sink/kafka/kafka-client.ts';
+import { createKafka } from '../../kafka/client.ts';
 import { createLogger } from '../../telemetry/logger.ts';
 import { runEmbedded, type EmbeddedRunOptions } from '../embedded-pipeline.ts';
 import { censusOfTopics, formatReport, progressLine } from '../run-report.ts';

@@ -1,5 +1,5 @@
-import type { DeadLetter } from '../../contracts/sink.ts';
-import type { FileEvent } from '../../contracts/file-event.ts';
+import type { DeadLetter } from '../contracts/sink.ts';
+import type { FileEvent } from '../contracts/file-event.ts';
 
 /** What goes on the wire; kafkajs' Message minus the fields we never set. */
 export interface OutgoingMessage {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConnectorError } from '../../../src/contracts/errors.ts';
-import { isFencedError, toConnectorError } from '../../../src/sink/kafka/kafka-client.ts';
+import { isFencedError, toConnectorError } from '../../../src/kafka/client.ts';
 
 // Shaped like kafkajs' errors (the classes are not ESM named exports, and only name/type/code/retriable/cause are read).
 function kafkaJsError(name: string, message: string, fields: { retriable?: boolean; type?: string; code?: number; cause?: unknown } = {}): Error {

@@ -1,6 +1,6 @@
 import { Kafka, logLevel, type LogEntry, type logCreator } from 'kafkajs';
-import { ConnectorError, isConnectorError, type Stage } from '../../contracts/errors.ts';
-import type { Logger } from '../../telemetry/logger.ts';
+import { ConnectorError, isConnectorError, type Stage } from '../contracts/errors.ts';
+import type { Logger } from '../telemetry/logger.ts';
 
 export interface KafkaClientOptions {
   clientId: string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_PUBLISHED_IDS_BYTES, publishedIdsMessages } from '../../../src/sink/kafka/messages.ts';
+import { MAX_PUBLISHED_IDS_BYTES, publishedIdsMessages } from '../../../src/kafka/messages.ts';
 
 describe('publishedIdsMessages', () => {
   it('splits the ids of a huge blob into records under the size limit, keeping every id once and in order', () => {

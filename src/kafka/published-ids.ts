@@ -1,5 +1,5 @@
 import type { Kafka } from 'kafkajs';
-import { readToEnd } from '../sink/kafka/read-to-end.ts';
+import { readToEnd } from './read-to-end.ts';
 
 /**
  * Rebuilds, at start, the event ids each tenant published recently (exactly-once mode). Each

@@ -1,8 +1,8 @@
 import type { CompressionTypes, Producer, Transaction } from 'kafkajs';
-import type { FileEvent } from '../../contracts/file-event.ts';
-import type { DeadLetter, DeliveryUnit, UnitCheckpoint } from '../../contracts/sink.ts';
-import { encodeCursorRecord } from '../../checkpoint/cursor-record.ts';
-import { toConnectorError } from './kafka-client.ts';
+import type { FileEvent } from '../contracts/file-event.ts';
+import type { DeadLetter, DeliveryUnit, UnitCheckpoint } from '../contracts/sink.ts';
+import { encodeCursorRecord } from './cursor-record.ts';
+import { toConnectorError } from './client.ts';
 import { chunk, deadLetterMessage, eventMessage, publishedIdsMessages, type OutgoingMessage } from './messages.ts';
 
 export interface KafkaSinkTopics {

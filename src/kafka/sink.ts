@@ -1,8 +1,8 @@
 import { CompressionTypes, Partitioners, type Kafka, type Producer } from 'kafkajs';
-import { ConnectorError } from '../../contracts/errors.ts';
-import type { DeliveryUnit, Sink } from '../../contracts/sink.ts';
-import type { Logger } from '../../telemetry/logger.ts';
-import { isFencedError, toConnectorError } from './kafka-client.ts';
+import { ConnectorError } from '../contracts/errors.ts';
+import type { DeliveryUnit, Sink } from '../contracts/sink.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import { isFencedError, toConnectorError } from './client.ts';
 import {
   AtLeastOnceUnit,
   TransactionalUnit,
@@ -10,7 +10,7 @@ import {
   type KafkaSinkTopics,
   type UnitContext,
   type UnitEnd,
-} from './kafka-units.ts';
+} from './units.ts';
 
 export type { DeliveredCounts, KafkaSinkTopics };
 export type SinkMode = 'at-least-once' | 'exactly-once';

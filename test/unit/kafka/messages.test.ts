@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { capUtf8, chunk, deadLetterMessage, eventMessage } from '../../../src/sink/kafka/messages.ts';
-import { encodeCursorRecord, decodeCursorRecord } from '../../../src/checkpoint/cursor-record.ts';
+import { capUtf8, chunk, deadLetterMessage, eventMessage } from '../../../src/kafka/messages.ts';
+import { encodeCursorRecord, decodeCursorRecord } from '../../../src/kafka/cursor-record.ts';
 import { sampleDeadLetter, sampleEvent } from '../../contract/sink.contract.ts';
 
 describe('Kafka message formats', () => {

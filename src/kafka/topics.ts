@@ -1,5 +1,5 @@
 import type { Admin, Kafka } from 'kafkajs';
-import { toConnectorError } from './kafka-client.ts';
+import { toConnectorError } from './client.ts';
 
 export interface TopicLayout {
   events: string;

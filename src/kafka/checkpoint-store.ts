@@ -2,8 +2,8 @@ import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import { cursorKeyString, type CheckpointStore, type Cursor, type CursorKey } from '../contracts/checkpoint.ts';
 import { ConnectorError } from '../contracts/errors.ts';
 import type { Logger } from '../telemetry/logger.ts';
-import { toConnectorError } from '../sink/kafka/kafka-client.ts';
-import { ReadDeadlineError, readToEnd } from '../sink/kafka/read-to-end.ts';
+import { toConnectorError } from './client.ts';
+import { ReadDeadlineError, readToEnd } from './read-to-end.ts';
 import { decodeCursorRecord, encodeCursorRecord } from './cursor-record.ts';
 
 export interface KafkaCheckpointStoreOptions {
