@@ -25,6 +25,11 @@ export interface EmbeddedRunOptions {
   logger: Logger;
   /** Called about twice a second while the backlog drains. */
   onProgress?: (progress: EmbeddedProgress) => void;
+  /**
+   * Replaces "every tenant caught up with the simulator's present" as the end condition, checked
+   * with each progress snapshot (`replay`: every recorded blob collected, src/fixtures/replay.ts).
+   */
+  isComplete?: (run: { simulator: RunningSimulator; connector: Connector; config: ConnectorConfig; progress: EmbeddedProgress }) => boolean;
 }
 
 export interface EmbeddedProgress {
@@ -102,7 +107,7 @@ export async function runEmbedded(options: EmbeddedRunOptions): Promise<Embedded
     while (Date.now() - started < options.timeoutMs) {
       const progress = await snapshot(connector, sim, scenarioOf, started);
       options.onProgress?.(progress);
-      caughtUp = progress.tenants.every((t) => t.caughtUp || needsAdmin(t.status));
+      caughtUp = options.isComplete?.({ simulator: sim, connector, config, progress }) ?? progress.tenants.every((t) => t.caughtUp || needsAdmin(t.status));
       if (caughtUp) break;
       await new Promise((resolve) => setTimeout(resolve, 500));
     }

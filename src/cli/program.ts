@@ -3,7 +3,8 @@ import { registerSimulateCommand } from './commands/simulate.ts';
 import { registerNormalizeCommand } from './commands/normalize.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { registerConfigCommand } from './commands/config.ts';
-import { registerDemoCommand, registerReplayCommand } from './commands/demo.ts';
+import { registerDemoCommand } from './commands/demo.ts';
+import { registerReplayCommand } from './commands/replay.ts';
 
 /**
  * The command tree. Each command's action sets `process.exitCode` (0 by default); usage errors surface

@@ -68,14 +68,3 @@ export function registerDemoCommand(program: Command): void {
     await runEmbeddedCommand({ seed: options.seed, tenants, eventsPerHour: Number(options.eventsPerHour) }, options, 'demo');
   });
 }
-
-export function registerReplayCommand(program: Command): void {
-  addEmbeddedOptions(
-    program
-      .command('replay')
-      .description('The whole pipeline over recorded tenants (a fixtures folder) through the in-process simulator, into Kafka.')
-      .requiredOption('--fixtures <dir>', 'folder of recorded tenants (format: fixtures/README.md)'),
-  ).action(async (options: EmbeddedCommandOptions & { fixtures: string }) => {
-    await runEmbeddedCommand({ tenants: [], fixturesDir: options.fixtures }, options, 'replay');
-  });
-}

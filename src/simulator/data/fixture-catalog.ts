@@ -51,6 +51,11 @@ export class FixtureCatalog implements BlobCatalog {
     this.#byId = new Map(blobs.map((b) => [b.contentId, b]));
   }
 
+  /** Every recorded blob, listed yet or not, in contentCreated order (what a complete replay must collect). */
+  entries(): Array<BlobEntry & { file: string }> {
+    return this.#blobs.map(({ contentId, contentCreated, availableAt, file }) => ({ contentId, contentCreated, availableAt, file }));
+  }
+
   blobsBetween(fromMs: number, toMs: number): BlobEntry[] {
     return this.#blobs.filter((b) => b.contentCreated >= fromMs && b.contentCreated < toMs);
   }
