@@ -5,6 +5,8 @@ import { registerRunCommand } from './commands/run.ts';
 import { registerConfigCommand } from './commands/config.ts';
 import { registerDemoCommand } from './commands/demo.ts';
 import { registerReplayCommand } from './commands/replay.ts';
+import { registerRecordCommand } from './commands/record.ts';
+import { registerFixturesCommand } from './commands/fixtures.ts';
 
 /**
  * The command tree. Each command's action sets `process.exitCode` (0 by default); usage errors surface
@@ -19,6 +21,8 @@ export function buildProgram(): Command {
   registerConfigCommand(program);
   registerSimulateCommand(program);
   registerReplayCommand(program);
+  registerRecordCommand(program);
+  registerFixturesCommand(program);
   registerDemoCommand(program);
   registerNormalizeCommand(program);
   return program;

@@ -52,7 +52,8 @@ export interface Connector {
   readonly fatal: Promise<ConnectorError>;
 }
 
-async function loadCredential(config: ConnectorConfig, env: NodeJS.ProcessEnv): Promise<ClientCredential> {
+/** The app credential from its secret source (env or file); also used by `record` (src/fixtures). */
+export async function loadCredential(config: ConnectorConfig, env: NodeJS.ProcessEnv): Promise<ClientCredential> {
   const { auth } = config;
   if (auth.clientSecret !== undefined) return { kind: 'secret', clientSecret: await resolveSecret(auth.clientSecret, env) };
   if (auth.certificate === undefined) throw new Error('config validation guarantees a secret or a certificate');

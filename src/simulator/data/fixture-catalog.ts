@@ -9,7 +9,7 @@ import { UTF8_BOM } from './catalog.ts';
  * files are read as recorded; only times are shifted so the newest blob sits at the simulator's start
  * time, which keeps the 7-day expiry and window rules meaningful whenever the fixture is replayed.
  */
-const tenantFileSchema = z.strictObject({
+export const tenantFileSchema = z.strictObject({
   tenantId: z.string().regex(/^[0-9a-f-]{36}$/i),
   name: z.string().min(1),
   plan: z.string().default('E3'),
@@ -17,16 +17,17 @@ const tenantFileSchema = z.strictObject({
   description: z.string().optional(),
 });
 
-const listingSchema = z.array(
-  z.strictObject({
-    contentId: z.string().min(1),
-    contentCreated: z.iso.datetime(),
-    /** Minutes after contentCreated before the blob is listed (late blobs, o365-api.md §2.5). */
-    availableAfterMinutes: z.number().nonnegative().default(0),
-    /** Blob file, relative to the tenant folder. */
-    file: z.string().min(1),
-  }),
-);
+export const listingEntrySchema = z.strictObject({
+  contentId: z.string().min(1),
+  contentCreated: z.iso.datetime(),
+  /** Minutes after contentCreated before the blob is listed (late blobs, o365-api.md §2.5). */
+  availableAfterMinutes: z.number().nonnegative().default(0),
+  /** Blob file, relative to the tenant folder. */
+  file: z.string().min(1),
+});
+export const listingSchema = z.array(listingEntrySchema);
+export type TenantFile = z.input<typeof tenantFileSchema>;
+export type ListingEntry = z.infer<typeof listingEntrySchema>;
 
 export interface FixtureTenant {
   tenantId: string;
