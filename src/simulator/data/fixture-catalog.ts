@@ -113,6 +113,14 @@ export function loadFixtureTenant(dir: string, anchorMs: number, shiftToNow = tr
 
 /** Every tenant folder under `root` (a folder is a tenant when it holds tenant.json). */
 export function loadFixtureTenants(root: string, anchorMs: number, shiftToNow = true): FixtureTenant[] {
-  const dirs = existsSync(join(root, 'tenant.json')) ? [root] : readdirSync(root).map((d) => join(root, d)).filter((d) => statSync(d).isDirectory() && existsSync(join(d, 'tenant.json')));
-  return dirs.sort().map((d) => loadFixtureTenant(d, anchorMs, shiftToNow));
+  return fixtureTenantDirs(root).map((d) => loadFixtureTenant(d, anchorMs, shiftToNow));
+}
+
+/** The tenant folders under `root`: `root` itself when it holds tenant.json, else its sub-folders that do, sorted. */
+export function fixtureTenantDirs(root: string): string[] {
+  if (!existsSync(root)) throw new Error(`Fixture folder ${root} does not exist.`);
+  if (existsSync(join(root, 'tenant.json'))) return [root];
+  const dirs = readdirSync(root).map((d) => join(root, d)).filter((d) => statSync(d).isDirectory() && existsSync(join(d, 'tenant.json')));
+  if (dirs.length === 0) throw new Error(`Fixture folder ${root} holds no recorded tenant (a folder with tenant.json; format: fixtures/README.md).`);
+  return dirs.sort();
 }
