@@ -22,6 +22,8 @@ export interface EmbeddedRunOptions {
   /** Give up waiting for the backlog after this long. */
   timeoutMs: number;
   metricsPort: number;
+  /** First-run lookback; default EMBEDDED_LOOKBACK_HOURS (`replay` uses just the recording's span). */
+  firstRunLookbackHours?: number;
   logger: Logger;
   /** Called about twice a second while the backlog drains. */
   onProgress?: (progress: EmbeddedProgress) => void;
@@ -52,13 +54,13 @@ export interface EmbeddedRunResult {
 /** Statuses that need a tenant admin: such tenants never catch up and are not waited for. */
 const NEEDS_ADMIN = new Set(['audit-disabled', 'consent-missing', 'permission-missing', 'auth-failed']);
 
-export function embeddedConfig(sim: RunningSimulator, options: Pick<EmbeddedRunOptions, 'brokers' | 'deliveryMode' | 'topicPrefix' | 'metricsPort'>, caFile: string): ConnectorConfig {
+export function embeddedConfig(sim: RunningSimulator, options: Pick<EmbeddedRunOptions, 'brokers' | 'deliveryMode' | 'topicPrefix' | 'metricsPort' | 'firstRunLookbackHours'>, caFile: string): ConnectorConfig {
   const input: ConnectorConfigInput = {
     connector: {
       publisherIdentifier: EMBEDDED_PUBLISHER_ID,
       deliveryMode: options.deliveryMode,
       // Not the full 168 h: the oldest minutes of the 7 days expire while the backlog is collected.
-      firstRunLookbackHours: EMBEDDED_LOOKBACK_HOURS,
+      firstRunLookbackHours: options.firstRunLookbackHours ?? EMBEDDED_LOOKBACK_HOURS,
       pollIntervalSeconds: 2,
       windowEndLagSeconds: 0,
       shutdownTimeoutSeconds: 20,
