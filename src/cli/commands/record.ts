@@ -85,6 +85,11 @@ export function registerRecordCommand(program: Command): void {
           ...(transform === undefined ? {} : { transform }),
         });
         process.stdout.write(`Recorded ${result.total} blobs into ${flags.out} (${result.saved} new, ${result.resumed} from an earlier run, ${result.passes} listing pass(es)). Replay: onedrive-connector replay --fixtures ${flags.out}\n`);
+        for (const skipped of result.skipped) process.stderr.write(`Not recorded: ${skipped.contentId}: ${skipped.reason}\n`);
+        if (result.skipped.length > 0) {
+          process.stderr.write(`${result.skipped.length} listed blob(s) could not be recorded; run the same command again to retry them.\n`);
+          process.exitCode = 1;
+        }
       } catch (error) {
         if (!interrupted.signal.aborted) throw error;
         process.stderr.write(`Interrupted; what was saved is kept. Run the same command again to resume.\n`);
