@@ -1,6 +1,7 @@
 import type { ContentListing } from '../../contracts/audit-record.ts';
 import type { CursorKey } from '../../contracts/checkpoint.ts';
 import { ConnectorError, isConnectorError } from '../../contracts/errors.ts';
+import type { TenantCursor } from '../../checkpoint/tenant-cursor.ts';
 import type { CheckpointTracker } from '../../checkpoint/tracker.ts';
 import { BLOB_MALFORMED, deliverBlob, rejectBlob, type BlobRef } from '../../pipeline/deliver-blob.ts';
 import type { BlobTally } from '../../pipeline/tally.ts';
@@ -23,6 +24,8 @@ export interface BlobWorkerContext {
   deps: TenantPollerDeps;
   key: CursorKey;
   tracker: CheckpointTracker;
+  /** The tenant's cursor as the sink sees it; commits report blob progress to it. */
+  cursor: TenantCursor;
   log: Logger;
   /** A blob's unit committed (delivered or dead-lettered): the poller updates cursor bookkeeping. */
   onCommitted: () => void;
@@ -67,20 +70,20 @@ export class BlobWorker {
           }
           const content = spooled;
           const started = clock.now();
-          const tally = await this.#d.gate.run(async () => {
-            const result = await deliverBlob(ref, content.open(), {
-              sink: this.#d.sink,
-              normalize: this.#d.normalize,
-              recentIds: this.#d.recentIds,
-              batchEvents: settings.batchEvents,
-              finalAttempt: attempt >= settings.malformedBlobAttempts,
-              checkpoint: () => ({ key: this.#c.key, cursor: tracker.cursor(clock.now(), item.contentId) }),
-            });
-            tracker.markDone(item.contentId);
-            return result;
+          // The tracker learns of each durable slice from the sink (TenantCursor.committed), before
+          // this resolves; a retry resumes after the last of them.
+          const tally = await deliverBlob(ref, content.open(), {
+            sink: this.#d.sink,
+            normalize: this.#d.normalize,
+            recentIds: this.#d.recentIds,
+            batchEvents: settings.batchEvents,
+            finalAttempt: attempt >= settings.malformedBlobAttempts,
+            cursor: this.#c.cursor,
+            startAt: tracker.position(item.contentId),
+            onDurable: (durable) => this.#count(durable, item.contentId),
+            sideRecords: this.#d.sideRecords,
           });
           metrics.sinkWaitSeconds.observe((clock.now() - started) / 1000);
-          this.#count(tally, item.contentId);
           metrics.blobs.inc({ tenant, outcome: 'delivered' });
           this.#c.onCommitted();
           this.#c.log.debug({ contentId: item.contentId, bytes: content.sizeBytes, ...tally.summary() }, 'Blob delivered');
@@ -120,18 +123,11 @@ export class BlobWorker {
   /** Dead-letters an unreadable blob; only Kafka trouble can delay that, so it retries until it lands or we stop. */
   async #rejectUntilCommitted(ref: BlobRef, cause: ConnectorError, stop: AbortSignal): Promise<void> {
     const { metrics, clock, settings } = this.#d;
-    const tracker = this.#c.tracker;
     const tenant = this.#d.tenantId;
     const reason = BLOB_REJECT_REASONS[cause.code] ?? 'content-not-found';
     for (let attempt = 1; !stop.aborted; attempt += 1) {
       try {
-        await this.#d.gate.run(async () => {
-          await rejectBlob(ref, reason, cause.message, {
-            sink: this.#d.sink,
-            checkpoint: () => ({ key: this.#c.key, cursor: tracker.cursor(clock.now(), ref.contentId) }),
-          });
-          tracker.markDone(ref.contentId);
-        });
+        await rejectBlob(ref, reason, cause.message, { sink: this.#d.sink, cursor: this.#c.cursor, sideRecords: this.#d.sideRecords });
         metrics.blobs.inc({ tenant, outcome: 'rejected' });
         metrics.deadLetters.inc({ tenant, reason });
         // Whatever the reason, the blob's records were not collected: that is data loss, said out loud.

@@ -1,0 +1,82 @@
+import type { Cursor, CursorKey } from '../contracts/checkpoint.ts';
+import type { BlobProgress, CursorSource } from '../contracts/sink.ts';
+import type { CheckpointTracker } from './tracker.ts';
+
+export interface TenantCursorOptions {
+  key: CursorKey;
+  tracker: CheckpointTracker;
+  now: () => number;
+  /**
+   * A cursor that moved only because listing reached further (no blob became durable) is written at
+   * most this often. Idle tenants would otherwise write one cursor per poll each; the window overlap
+   * re-lists far more than this on a restart anyway.
+   */
+  idleSaveIntervalMs: number;
+  /** The cursor loaded at start (or the first run's), taken as written. */
+  initial: Cursor;
+  /** Blobs became durable (after the tracker learnt it): at-least-once mode saves the cursor then. */
+  onDurable?: () => void;
+}
+
+/** What makes two cursors different for saving purposes (updatedAt is informative only). */
+function fingerprint(cursor: Cursor): string {
+  return JSON.stringify([cursor.lowerBound, cursor.done, cursor.positions ?? null, cursor.notBefore ?? null]);
+}
+
+/**
+ * One (tenant, content type) cursor as the sink sees it (CursorSource): what to write in a group,
+ * and what became durable. Decides when a cursor is worth writing: never when unchanged, at once when
+ * blobs progressed, and rate-limited when only the clock moved.
+ */
+export class TenantCursor implements CursorSource {
+  readonly key: CursorKey;
+  readonly #o: TenantCursorOptions;
+  #written: string;
+  #writtenAtMs: number;
+  /** Blobs became durable since the last cursor was written. */
+  #progressed = false;
+  #force = false;
+
+  constructor(options: TenantCursorOptions) {
+    this.key = options.key;
+    this.#o = options;
+    this.#written = fingerprint(options.initial);
+    this.#writtenAtMs = options.now();
+  }
+
+  cursorAfter(progress: ReadonlyMap<string, BlobProgress>): Cursor | undefined {
+    return this.#decide(this.#o.tracker.cursor(this.#o.now(), progress), progress.size > 0);
+  }
+
+  committed(progress: ReadonlyMap<string, BlobProgress>, cursor: Cursor | undefined): void {
+    this.#o.tracker.apply(progress);
+    if (cursor !== undefined) this.written(cursor);
+    else if (progress.size > 0) this.#progressed = true;
+    if (progress.size > 0) this.#o.onDurable?.();
+  }
+
+  /** The cursor to save now outside a group (at-least-once, through the CheckpointStore), if any. */
+  toSave(): Cursor | undefined {
+    return this.#decide(this.#o.tracker.cursor(this.#o.now()), false);
+  }
+
+  /** `cursor` is durable (written in a group or saved in the store). */
+  written(cursor: Cursor): void {
+    this.#written = fingerprint(cursor);
+    this.#writtenAtMs = this.#o.now();
+    this.#progressed = false;
+    this.#force = false;
+  }
+
+  /** The next decision writes any change, however recent the last write (stopping: save what we have). */
+  forceNext(): void {
+    this.#force = true;
+  }
+
+  #decide(cursor: Cursor, progress: boolean): Cursor | undefined {
+    if (fingerprint(cursor) === this.#written) return undefined;
+    const clockOnly = !progress && !this.#progressed && !this.#force;
+    if (clockOnly && this.#o.now() - this.#writtenAtMs < this.#o.idleSaveIntervalMs) return undefined;
+    return cursor;
+  }
+}
