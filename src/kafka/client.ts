@@ -36,12 +36,15 @@ export function createKafka(options: KafkaClientOptions): Kafka {
 export const PRODUCER_RETRY = { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 20, maxRetryTime: 30_000 };
 
 /**
- * kafkajs logs a failed attempt at ERROR and then retries it itself (the entry carries `retryCount`).
+ * kafkajs logs a failed attempt at ERROR and then retries it itself (the entry carries `retryCount`,
+ * or comes from the connection layer, below any retry decision).
  * That is not an error of ours: if the retries give up, the error reaches our code and is logged
  * there once, with what it means. Such entries go to debug.
  */
-export function kafkaLogLevel(level: logLevel, fields: Record<string, unknown>): 'error' | 'warn' | 'debug' | 'trace' {
-  const retrying = typeof fields.retryCount === 'number' || typeof fields.retryTime === 'number';
+export function kafkaLogLevel(level: logLevel, namespace: string, fields: Record<string, unknown>): 'error' | 'warn' | 'debug' | 'trace' {
+  // The connection layer logs every failed request and response at ERROR before handing the error
+  // up to the layer that decides whether to retry (it logs again, with retryCount, if it does).
+  const retrying = namespace === 'Connection' || typeof fields.retryCount === 'number' || typeof fields.retryTime === 'number';
   if (level === logLevel.ERROR) return retrying ? 'debug' : 'error';
   if (level === logLevel.WARN) return retrying ? 'debug' : 'warn';
   return level === logLevel.INFO ? 'debug' : 'trace';
@@ -52,7 +55,7 @@ function pinoLogCreator(logger: Logger): logCreator {
     ({ namespace, level, log }: LogEntry) => {
       const { message, timestamp: _timestamp, ...fields } = log;
       const line = { namespace, ...fields };
-      switch (kafkaLogLevel(level, fields)) {
+      switch (kafkaLogLevel(level, namespace, fields)) {
         case 'error':
           logger.error(line, message);
           break;

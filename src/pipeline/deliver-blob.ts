@@ -35,6 +35,8 @@ export interface DeliverBlobOptions {
   startAt: number;
   /** A slice or the whole blob became durable; its tally may be counted now, not before. */
   onDurable: (tally: BlobTally) => void;
+  /** The blob's last part joined its group: what remains is waiting for the commit, no more work. */
+  onSubmitted?: () => void;
   sideRecords?: SideRecordHooks | undefined;
 }
 
@@ -117,7 +119,9 @@ export async function deliverBlob(blob: BlobRef, content: AsyncIterable<Uint8Arr
     await hold();
     const side = options.sideRecords?.forBlobDone?.(blob);
     if (side !== undefined && side.length > 0) await unit.attach(side);
-    await unit.commit({ source: options.cursor, contentId: blob.contentId, publishedIds: sliceIds });
+    const committing = unit.commit({ source: options.cursor, contentId: blob.contentId, publishedIds: sliceIds });
+    options.onSubmitted?.();
+    await committing;
   } catch (error) {
     options.recentIds.release(sliceIds);
     await unit.abort().catch(() => undefined);

@@ -5,6 +5,10 @@ import type { TenantCursor } from '../../checkpoint/tenant-cursor.ts';
 import type { CheckpointTracker } from '../../checkpoint/tracker.ts';
 import { BLOB_MALFORMED, deliverBlob, rejectBlob, type BlobRef } from '../../pipeline/deliver-blob.ts';
 import type { BlobTally } from '../../pipeline/tally.ts';
+
+/** Runs one step of a blob's handling under the tenant's and the process's concurrency limits. */
+export type Slot = (step: () => Promise<void>) => Promise<void>;
+const noop = (): void => undefined;
 import type { Logger } from '../../telemetry/logger.ts';
 import { retryDelayMs } from '../../util/backoff.ts';
 import type { SpooledBlob } from '../blob-spool.ts';
@@ -48,10 +52,13 @@ export class BlobWorker {
     this.#d = context.deps;
   }
 
-  /** Download, publish, mark done; retried until it is delivered or proven permanently unreadable. */
-  async process(item: ContentListing, stop: AbortSignal): Promise<void> {
+  /**
+   * Download, publish, mark done; retried until it is delivered or proven permanently unreadable.
+   * `slot` runs a step under the concurrency limits: download and parse take a slot, waiting for
+   * the group commit and backoff sleeps do not (the tracker's in-flight cap still bounds the blob).
+   */
+  async process(item: ContentListing, stop: AbortSignal, slot: Slot = (step) => step()): Promise<void> {
     const { metrics, settings, clock } = this.#d;
-    const tracker = this.#c.tracker;
     const ref: BlobRef = { tenantId: this.#d.tenantId, contentId: item.contentId, contentUri: item.contentUri };
     const tenant = this.#d.tenantId;
     let spooled: SpooledBlob | undefined;
@@ -63,30 +70,27 @@ export class BlobWorker {
         // it again. Releasing it would let the lower bound jump past a blob that was never delivered.
         if (stop.aborted) return;
         try {
-          if (spooled === undefined) {
-            const { body } = await this.#d.api.openBlob(item.contentUri, stop);
-            spooled = await this.#d.spool.spool(body);
-            metrics.blobBytes.inc({ tenant }, spooled.sizeBytes);
-          }
-          const content = spooled;
-          const started = clock.now();
-          // The tracker learns of each durable slice from the sink (TenantCursor.committed), before
-          // this resolves; a retry resumes after the last of them.
-          const tally = await deliverBlob(ref, content.open(), {
-            sink: this.#d.sink,
-            normalize: this.#d.normalize,
-            recentIds: this.#d.recentIds,
-            batchEvents: settings.batchEvents,
-            finalAttempt: attempt >= settings.malformedBlobAttempts,
-            cursor: this.#c.cursor,
-            startAt: tracker.position(item.contentId),
-            onDurable: (durable) => this.#count(durable, item.contentId),
-            sideRecords: this.#d.sideRecords,
+          let delivery: Promise<BlobTally> | undefined;
+          let submitted = (): void => undefined;
+          const joined = new Promise<void>((resolve) => (submitted = resolve));
+          let started = clock.now();
+          await slot(async () => {
+            if (spooled === undefined) {
+              const { body } = await this.#d.api.openBlob(item.contentUri, stop);
+              spooled = await this.#d.spool.spool(body);
+              metrics.blobBytes.inc({ tenant }, spooled.sizeBytes);
+            }
+            started = clock.now();
+            delivery = this.#deliver(ref, spooled, attempt, submitted);
+            // The slot is free once the blob's output waits for its group (or the delivery ended).
+            await Promise.race([joined, delivery.then(noop, noop)]);
           });
+          if (delivery === undefined) throw new Error('blob delivery did not start');
+          const tally = await delivery;
           metrics.sinkWaitSeconds.observe((clock.now() - started) / 1000);
           metrics.blobs.inc({ tenant, outcome: 'delivered' });
           this.#c.onCommitted();
-          this.#c.log.debug({ contentId: item.contentId, bytes: content.sizeBytes, ...tally.summary() }, 'Blob delivered');
+          this.#c.log.debug({ contentId: item.contentId, bytes: spooled?.sizeBytes, ...tally.summary() }, 'Blob delivered');
           return;
         } catch (error) {
           if (stop.aborted && !isConnectorError(error)) return;
@@ -118,6 +122,23 @@ export class BlobWorker {
       metrics.inflightBlobs.dec();
       await spooled?.release();
     }
+  }
+
+  /** The tracker learns of each durable slice from the sink (TenantCursor.committed) before this resolves; a retry resumes after the last. */
+  #deliver(ref: BlobRef, content: SpooledBlob, attempt: number, onSubmitted: () => void): Promise<BlobTally> {
+    const { settings } = this.#d;
+    return deliverBlob(ref, content.open(), {
+      sink: this.#d.sink,
+      normalize: this.#d.normalize,
+      recentIds: this.#d.recentIds,
+      batchEvents: settings.batchEvents,
+      finalAttempt: attempt >= settings.malformedBlobAttempts,
+      cursor: this.#c.cursor,
+      startAt: this.#c.tracker.position(ref.contentId),
+      onDurable: (durable) => this.#count(durable, ref.contentId),
+      onSubmitted,
+      sideRecords: this.#d.sideRecords,
+    });
   }
 
   /** Dead-letters an unreadable blob; only Kafka trouble can delay that, so it retries until it lands or we stop. */

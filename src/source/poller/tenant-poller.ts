@@ -209,7 +209,7 @@ export class TenantPoller {
 
   #spawn(item: ContentListing, stop: AbortSignal): void {
     const worker = this.#requireWorker();
-    const task = this.#limit(() => this.#d.globalLimit(() => worker.process(item, stop)));
+    const task = worker.process(item, stop, (step) => this.#limit(() => this.#d.globalLimit(step)));
     const tracked = task.catch((error: unknown) => this.#log.error({ err: error, contentId: item.contentId }, 'Blob handling failed unexpectedly'));
     this.#inflight.add(tracked);
     void tracked.finally(() => this.#inflight.delete(tracked));
