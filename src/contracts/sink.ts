@@ -110,8 +110,9 @@ export interface Sink {
    * Exactly-once: asks `source` for its cursor when the next group is built and writes it in that
    * transaction; resolves when the group committed (at once when no group is needed).
    * At-least-once: cursors go through the CheckpointStore instead; this resolves at once.
+   * `promptly` writes that group now instead of at the end of its interval (a poller stopping).
    */
-  saveCursor(source: CursorSource): Promise<void>;
+  saveCursor(source: CursorSource, options?: { promptly?: boolean }): Promise<void>;
   /** True when the sink writes cursors inside its transactions (exactly-once mode). */
   readonly transactional: boolean;
   /** Safe to call twice and before start. Units not committed by then are dropped. */

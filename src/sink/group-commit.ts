@@ -52,6 +52,8 @@ interface OpenGroup<P> {
   records: number;
   bytes: number;
   due: boolean;
+  /** Due as soon as it is complete (someone is waiting to stop). */
+  urgent: boolean;
   timer: NodeJS.Timeout | undefined;
 }
 
@@ -79,10 +81,16 @@ export class GroupCommitter<P> {
     });
   }
 
-  /** Asks `source` for its cursor when the next group is built; resolves when that group is durable. */
-  requestCursor(source: CursorSource): Promise<void> {
+  /**
+   * Asks `source` for its cursor when the next group is built; resolves when that group is durable.
+   * `promptly`: the group is due now rather than at the end of its interval.
+   */
+  requestCursor(source: CursorSource, promptly = false): Promise<void> {
     if (!this.#options.writesCursors) return Promise.resolve();
-    return this.#join((group) => group.cursorOnly.add(source));
+    return this.#join((group) => {
+      group.cursorOnly.add(source);
+      if (promptly) group.urgent = true;
+    });
   }
 
   /** Rejects whatever waits for a group; later submissions are refused with `reason`. */
@@ -100,12 +108,12 @@ export class GroupCommitter<P> {
     const group = (this.#open ??= this.#newGroup());
     add(group);
     const done = new Promise<void>((resolve, reject) => group.waiters.push({ resolve, reject }));
-    if (this.isFull(group.records, group.bytes)) this.#markDue(group);
+    if (group.urgent || this.isFull(group.records, group.bytes)) this.#markDue(group);
     return done;
   }
 
   #newGroup(): OpenGroup<P> {
-    const group: OpenGroup<P> = { parts: [], waiters: [], cursorOnly: new Set(), records: 0, bytes: 0, due: false, timer: undefined };
+    const group: OpenGroup<P> = { parts: [], waiters: [], cursorOnly: new Set(), records: 0, bytes: 0, due: false, urgent: false, timer: undefined };
     // Interval 0: written as soon as the current continuation ends (what unit tests on a manual clock use).
     if (this.#options.intervalMs <= 0) queueMicrotask(() => this.#markDue(group));
     else group.timer = setTimeout(() => this.#markDue(group), this.#options.intervalMs);

@@ -104,14 +104,14 @@ export class MemorySink implements Sink {
     return Promise.resolve(new HoldingUnit(tenantId, memoryEncoding, this.committer));
   }
 
-  saveCursor(source: CursorSource): Promise<void> {
+  saveCursor(source: CursorSource, options: { promptly?: boolean } = {}): Promise<void> {
     if (!this.transactional) return Promise.resolve();
     try {
       this.assertUsable();
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
-    return this.committer.requestCursor(source);
+    return this.committer.requestCursor(source, options.promptly === true);
   }
 
   stop(): Promise<void> {

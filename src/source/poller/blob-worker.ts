@@ -7,8 +7,17 @@ import { BLOB_MALFORMED, deliverBlob, rejectBlob, type BlobRef } from '../../pip
 import type { BlobTally } from '../../pipeline/tally.ts';
 
 /** Runs one step of a blob's handling under the tenant's and the process's concurrency limits. */
-export type Slot = (step: () => Promise<void>) => Promise<void>;
+export type Slot = <T>(step: () => Promise<T>) => Promise<T>;
 const noop = (): void => undefined;
+
+/** One blob across its attempts. */
+interface BlobState {
+  item: ContentListing;
+  ref: BlobRef;
+  spooled: SpooledBlob | undefined;
+  notFound: number;
+  attempt: number;
+}
 import type { Logger } from '../../telemetry/logger.ts';
 import { retryDelayMs } from '../../util/backoff.ts';
 import type { SpooledBlob } from '../blob-spool.ts';
@@ -54,74 +63,90 @@ export class BlobWorker {
 
   /**
    * Download, publish, mark done; retried until it is delivered or proven permanently unreadable.
-   * `slot` runs a step under the concurrency limits: download and parse take a slot, waiting for
-   * the group commit and backoff sleeps do not (the tracker's in-flight cap still bounds the blob).
+   * `slot` runs under the concurrency limits: downloads, parsing and their retries hold a slot;
+   * waiting for the group commit does not (the tracker's in-flight cap still bounds the blob).
    */
   async process(item: ContentListing, stop: AbortSignal, slot: Slot = (step) => step()): Promise<void> {
-    const { metrics, settings, clock } = this.#d;
-    const ref: BlobRef = { tenantId: this.#d.tenantId, contentId: item.contentId, contentUri: item.contentUri };
-    const tenant = this.#d.tenantId;
-    let spooled: SpooledBlob | undefined;
-    let notFound = 0;
+    const { metrics, clock } = this.#d;
+    const blob: BlobState = { item, ref: { tenantId: this.#d.tenantId, contentId: item.contentId, contentUri: item.contentUri }, spooled: undefined, notFound: 0, attempt: 0 };
     metrics.inflightBlobs.inc();
     try {
-      for (let attempt = 1; ; attempt += 1) {
-        // Stopping: the blob stays pending, so the final cursor stays before it and the next run lists
-        // it again. Releasing it would let the lower bound jump past a blob that was never delivered.
-        if (stop.aborted) return;
+      for (;;) {
+        const joined = await slot(() => this.#untilJoined(blob, stop));
+        if (joined === undefined) return;
         try {
-          let delivery: Promise<BlobTally> | undefined;
-          let submitted = (): void => undefined;
-          const joined = new Promise<void>((resolve) => (submitted = resolve));
-          let started = clock.now();
-          await slot(async () => {
-            if (spooled === undefined) {
-              const { body } = await this.#d.api.openBlob(item.contentUri, stop);
-              spooled = await this.#d.spool.spool(body);
-              metrics.blobBytes.inc({ tenant }, spooled.sizeBytes);
-            }
-            started = clock.now();
-            delivery = this.#deliver(ref, spooled, attempt, submitted);
-            // The slot is free once the blob's output waits for its group (or the delivery ended).
-            await Promise.race([joined, delivery.then(noop, noop)]);
-          });
-          if (delivery === undefined) throw new Error('blob delivery did not start');
-          const tally = await delivery;
-          metrics.sinkWaitSeconds.observe((clock.now() - started) / 1000);
-          metrics.blobs.inc({ tenant, outcome: 'delivered' });
+          const tally = await joined.delivery;
+          metrics.sinkWaitSeconds.observe((clock.now() - joined.startedMs) / 1000);
+          metrics.blobs.inc({ tenant: this.#d.tenantId, outcome: 'delivered' });
           this.#c.onCommitted();
-          this.#c.log.debug({ contentId: item.contentId, bytes: spooled?.sizeBytes, ...tally.summary() }, 'Blob delivered');
+          this.#c.log.debug({ contentId: item.contentId, bytes: blob.spooled?.sizeBytes, ...tally.summary() }, 'Blob delivered');
           return;
         } catch (error) {
-          if (stop.aborted && !isConnectorError(error)) return;
-          const mapped = toConnectorError(error);
-          if (mapped.code === 'SINK_FENCED') {
-            this.#d.onFatal(mapped);
-            return;
-          }
-          if (mapped.code === API_ERRORS.contentNotFound) notFound += 1;
-          if (PERMANENT_BLOB_ERRORS.has(mapped.code) || notFound >= NOT_FOUND_ATTEMPTS) {
-            await this.#rejectUntilCommitted(ref, mapped, stop);
-            return;
-          }
-          // A blob that failed to download or parse is fetched again; one that Kafka refused is kept.
-          if (mapped.stage !== 'sink' && spooled !== undefined) {
-            await spooled.release();
-            spooled = undefined;
-          }
-          metrics.blobs.inc({ tenant, outcome: 'retried' });
-          const delay = retryDelayMs(attempt, mapped.retryAfterSeconds, { maxMs: settings.maxBackoffMs, ...(this.#d.random ? { random: this.#d.random } : {}) });
-          this.#c.log.warn({ contentId: item.contentId, code: mapped.code, attempt, delayMs: delay, err: mapped.message }, 'Blob failed; retrying');
-          if (mapped.code !== BLOB_MALFORMED || attempt >= settings.malformedBlobAttempts) {
-            if (mapped.stage === 'sink') this.#c.onSinkTrouble(mapped);
-          }
-          await clock.sleep(delay, stop).catch(() => undefined);
+          if (!(await this.#failed(blob, error, stop))) return;
         }
       }
     } finally {
       metrics.inflightBlobs.dec();
-      await spooled?.release();
+      await blob.spooled?.release();
     }
+  }
+
+  /** Attempts until the blob's output joined a group (undefined: finished otherwise, or stopping). */
+  async #untilJoined(blob: BlobState, stop: AbortSignal): Promise<{ delivery: Promise<BlobTally>; startedMs: number } | undefined> {
+    const { metrics, clock } = this.#d;
+    for (;;) {
+      // Stopping: the blob stays pending, so the final cursor stays before it and the next run lists
+      // it again. Releasing it would let the lower bound jump past a blob that was never delivered.
+      if (stop.aborted) return undefined;
+      blob.attempt += 1;
+      try {
+        if (blob.spooled === undefined) {
+          const { body } = await this.#d.api.openBlob(blob.item.contentUri, stop);
+          blob.spooled = await this.#d.spool.spool(body);
+          metrics.blobBytes.inc({ tenant: this.#d.tenantId }, blob.spooled.sizeBytes);
+        }
+        let onJoined = noop;
+        const joined = new Promise<void>((resolve) => (onJoined = resolve));
+        const startedMs = clock.now();
+        const delivery = this.#deliver(blob.ref, blob.spooled, blob.attempt, () => onJoined());
+        // The slot is free once the blob's output waits for its group; a failure before that is
+        // retried here, holding the slot, as a failed download is.
+        await Promise.race([delivery.then(noop), joined]);
+        return { delivery, startedMs };
+      } catch (error) {
+        if (!(await this.#failed(blob, error, stop))) return undefined;
+      }
+    }
+  }
+
+  /** A failed attempt: true to try again (after the backoff), false when the blob is settled or we stop. */
+  async #failed(blob: BlobState, error: unknown, stop: AbortSignal): Promise<boolean> {
+    const { metrics, settings, clock } = this.#d;
+    const tenant = this.#d.tenantId;
+    if (stop.aborted && !isConnectorError(error)) return false;
+    const mapped = toConnectorError(error);
+    if (mapped.code === 'SINK_FENCED') {
+      this.#d.onFatal(mapped);
+      return false;
+    }
+    if (mapped.code === API_ERRORS.contentNotFound) blob.notFound += 1;
+    if (PERMANENT_BLOB_ERRORS.has(mapped.code) || blob.notFound >= NOT_FOUND_ATTEMPTS) {
+      await this.#rejectUntilCommitted(blob.ref, mapped, stop);
+      return false;
+    }
+    // A blob that failed to download or parse is fetched again; one that Kafka refused is kept.
+    if (mapped.stage !== 'sink' && blob.spooled !== undefined) {
+      await blob.spooled.release();
+      blob.spooled = undefined;
+    }
+    metrics.blobs.inc({ tenant, outcome: 'retried' });
+    const delay = retryDelayMs(blob.attempt, mapped.retryAfterSeconds, { maxMs: settings.maxBackoffMs, ...(this.#d.random ? { random: this.#d.random } : {}) });
+    this.#c.log.warn({ contentId: blob.item.contentId, code: mapped.code, attempt: blob.attempt, delayMs: delay, err: mapped.message }, 'Blob failed; retrying');
+    if (mapped.code !== BLOB_MALFORMED || blob.attempt >= settings.malformedBlobAttempts) {
+      if (mapped.stage === 'sink') this.#c.onSinkTrouble(mapped);
+    }
+    await clock.sleep(delay, stop).catch(() => undefined);
+    return true;
   }
 
   /** The tracker learns of each durable slice from the sink (TenantCursor.committed) before this resolves; a retry resumes after the last. */

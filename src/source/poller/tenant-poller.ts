@@ -83,6 +83,8 @@ export class TenantPoller {
   #worker: BlobWorker | undefined;
   #cursorTask: CoalescingTask | undefined;
   #cursor: TenantCursor | undefined;
+  /** Stopping: the final cursor is written at once, not at the end of a group interval. */
+  #draining = false;
   #status: TenantStatus;
   #subscribed = false;
 
@@ -163,11 +165,14 @@ export class TenantPoller {
     const { clock, settings, api } = this.#d;
     const tracker = this.#requireTracker();
     await this.#ensureSubscribed(stop);
+    // The service judges the 7-day rule by its own clock; "caught up" is judged by the same clock,
+    // or a Microsoft clock a fraction of a second behind ours made every poll list twice.
+    const serverNowMs = clock.now() + (api.serverClockOffsetMs?.() ?? 0);
     const window = planWindow({
       listedUpToMs: tracker.listedUpToMs,
       ...(tracker.notBeforeMs === undefined ? {} : { floorMs: tracker.notBeforeMs }),
-      // The service judges the 7-day rule by its own clock.
-      nowMs: clock.now() + (api.serverClockOffsetMs?.() ?? 0),
+
+      nowMs: serverNowMs,
       overlapMs: settings.overlapMs,
       endLagMs: settings.endLagMs,
       maxWindowMs: settings.maxWindowMs,
@@ -193,7 +198,7 @@ export class TenantPoller {
     tracker.markListedUpTo(window.endMs);
     this.#log.debug({ start: new Date(window.startMs).toISOString(), end: new Date(window.endMs).toISOString(), newBlobs: listed }, 'Window listed');
     this.#cursorTask?.request();
-    return window.endMs >= clock.now() - settings.endLagMs - 1000;
+    return window.endMs >= serverNowMs - settings.endLagMs - 1000;
   }
 
   async #ensureSubscribed(stop: AbortSignal): Promise<void> {
@@ -235,7 +240,7 @@ export class TenantPoller {
     const toSave = cursor.toSave();
     if (toSave === undefined) return;
     if (sink.transactional) {
-      await sink.saveCursor(cursor);
+      await sink.saveCursor(cursor, { promptly: this.#draining });
     } else {
       await this.#d.store.save(this.#key, toSave);
       cursor.written(toSave);
@@ -245,6 +250,7 @@ export class TenantPoller {
 
   async #drain(): Promise<void> {
     while (this.#inflight.size > 0) await Promise.all([...this.#inflight]);
+    this.#draining = true;
     this.#cursor?.forceNext();
     this.#cursorTask?.request();
     await this.#cursorTask?.flush();

@@ -271,8 +271,8 @@ export class RecordingSink implements Sink {
     return this.inner.stop();
   }
 
-  saveCursor(source: CursorSource): Promise<void> {
-    return this.inner.saveCursor(source);
+  saveCursor(source: CursorSource, options?: { promptly?: boolean }): Promise<void> {
+    return this.inner.saveCursor(source, options);
   }
 
   async begin(tenantId: string): Promise<DeliveryUnit> {

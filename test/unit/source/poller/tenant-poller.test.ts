@@ -306,6 +306,43 @@ describe('TenantPoller: duplicates and exactly-once (invariant 1)', () => {
   });
 });
 
+describe('TenantPoller: first-run lookback under repeated kills', () => {
+  it('never lists before the first run\'s bound, however often it is killed with blobs in flight', async () => {
+    const floor = NOW - SETTINGS.firstRunLookbackMs;
+    // `before` lies inside the window overlap before the first run's bound: once listed, a pending
+    // blob there would pull the saved cursor below the bound, and each restart would list an
+    // overlap further back (DESIGN: first-run lookback, issue 7).
+    const blobs = [blob('before', floor - 10 * MIN, [rec('x0')]), blob('after-1h', floor + H, [rec('x1')]), blob('after-30h', floor + 30 * H, [rec('x2')])];
+    const feed = new FakeFeed(blobs);
+    const backing = new Map<string, Cursor>();
+    const clock = new ManualClock(NOW);
+    const killed: Harness[] = [];
+    for (let run = 0; run < 4; run += 1) {
+      // Kafka never acknowledges, so every listed blob stays in flight; the run is then abandoned
+      // without a stop (SIGKILL): only the cursors it saved on the way survive.
+      const h = await startPoller(feed, { backing, clock, blockSends: true });
+      killed.push(h);
+      await waitFor(() => h.sink.sendCalls >= 2 && h.clock.sleeping > 0, { what: `run ${run} to list everything with blobs in flight` });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await advance(clock, MIN);
+    }
+    for (const h of killed) {
+      h.sink.unblock();
+      await stopPoller(h);
+    }
+
+    expect(feed.windows.length).toBeGreaterThan(0);
+    for (const w of feed.windows) expect(w.startMs).toBeGreaterThanOrEqual(floor - 1000);
+    expect(feed.opened.get('before')).toBeUndefined();
+    const saved = killed.flatMap((h) => h.audit.saved.map((s) => s.cursor));
+    expect(saved.length).toBeGreaterThan(0);
+    for (const cursor of saved) {
+      expect(Date.parse(cursor.lowerBound)).toBeGreaterThanOrEqual(floor - 1000);
+      expect(cursor.notBefore).toBe(new Date(floor).toISOString());
+    }
+  });
+});
+
 describe('TenantPoller: restart and shutdown (invariant 6)', () => {
   it('re-lists the overlap after a restart but publishes nothing twice', async () => {
     const blobs = backlog();
