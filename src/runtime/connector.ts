@@ -62,6 +62,9 @@ async function loadCredential(config: ConnectorConfig, env: NodeJS.ProcessEnv): 
   };
 }
 
+/** Start spacing between two tenants' first polls, at most (spread over one poll interval). */
+const START_SPACING_MS = 20;
+
 /**
  * The composition root: builds every part from the configuration and wires them. Nothing else
  * constructs Kafka clients, HTTP agents or pollers.
@@ -113,7 +116,7 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
 
   const recentIds = new Map(config.tenants.map((tenant) => [tenant.id, new RecentEventIds(c.dedupeEventIdsPerTenant)]));
   /** The one place a tenant's poller is built (a supervisor starting pollers from a registry uses it too). */
-  const createTenantPoller = (tenant: TenantConfig): TenantPoller => {
+  const createTenantPoller = (tenant: TenantConfig, startDelayMs = 0): TenantPoller => {
     const endpoints = tenantEndpoints(config, tenant);
     const tenantLogger = logger.child({ tenant: tenant.id });
     const api = new ManagementApiClient({
@@ -153,10 +156,14 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
         malformedBlobAttempts: c.malformedBlobAttempts,
         maxBackoffMs: c.maxBackoffSeconds * 1000,
         idleCursorSaveIntervalMs: c.idleCursorSaveIntervalSeconds * 1000,
+        startDelayMs,
       },
     });
   };
-  const pollers = config.tenants.map((tenant) => createTenantPoller(tenant));
+  // Thousands of tenants start spread over one poll interval (at most START_SPACING_MS apart), so
+  // their token requests and listings do not all land at once, at start and every poll after.
+  const spacingMs = Math.min(START_SPACING_MS, (c.pollIntervalSeconds * 1000) / Math.max(1, config.tenants.length));
+  const pollers = config.tenants.map((tenant, i) => createTenantPoller(tenant, Math.floor(i * spacingMs)));
 
   const stopController = new AbortController();
   const runs: Array<Promise<void>> = [];

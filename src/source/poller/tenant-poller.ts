@@ -43,6 +43,8 @@ export interface PollerSettings {
   maxBackoffMs: number;
   /** A cursor moved only by listing progress is saved at most this often (see TenantCursor). */
   idleCursorSaveIntervalMs: number;
+  /** Wait this long before the first poll: many tenants start spread out instead of all at once. */
+  startDelayMs?: number;
 }
 
 export interface TenantPollerDeps {
@@ -134,6 +136,7 @@ export class TenantPoller {
     });
     this.#cursorTask = new CoalescingTask(() => this.#saveCursor(), (error) => this.#log.warn({ err: error }, 'Saving the cursor failed; it will be saved with the next progress'));
     this.#log.info({ lowerBound: initial.lowerBound, resumed: stored !== undefined }, 'Tenant poller started');
+    if (settings.startDelayMs !== undefined && settings.startDelayMs > 0) await clock.sleep(settings.startDelayMs, stop).catch(() => undefined);
     let failures = 0;
     while (!stop.aborted) {
       try {

@@ -85,7 +85,7 @@ describe(`${TENANTS} idle tenants in one pod (issue 7 item 5)`, () => {
     // Every tenant has listed once (healthy) before the steady state is measured.
     await waitFor(
       async () => metricSum(await connector.metrics(), `${M}tenant_status`, { status: 'healthy' }) >= TENANTS,
-      { timeoutMs: 600_000, intervalMs: 2_000, what: `${TENANTS} tenants to be healthy` },
+      { timeoutMs: 600_000, intervalMs: 5_000, what: `${TENANTS} tenants to be healthy` },
     ).catch((error: unknown) => {
       throw new Error(failure(String(error)));
     });
@@ -111,6 +111,9 @@ describe(`${TENANTS} idle tenants in one pod (issue 7 item 5)`, () => {
       steadySeconds: STEADY_MS / 1000,
       listingsPerMinute: Math.round((listings * 60_000) / STEADY_MS),
       checkpointCommits: metricSum(text, `${M}checkpoint_commits_total`),
+      heapUsedMiB: Math.round(metricSum(text, `${M}nodejs_heap_size_used_bytes`) / MiB),
+      heapTotalMiB: Math.round(metricSum(text, `${M}nodejs_heap_size_total_bytes`) / MiB),
+      externalMiB: Math.round(metricSum(text, `${M}nodejs_external_memory_bytes`) / MiB),
       stopSeconds: Number((stopMs / 1000).toFixed(1)),
       exitCode,
     };
