@@ -93,11 +93,11 @@ export class PipelineHarness {
 
   /**
    * Event ids the connector must publish (`required`: every blob inside the first run's reach, which is
-   * the lookback plus the overlap, clamped to the 7 days the API keeps) and may publish (`allowed`: the
-   * same with a margin at the old end, where the exact start instant decides).
+   * the lookback — never more, however often it restarts — clamped to the 7 days the API keeps) and
+   * may publish (`allowed`: the same with a margin at the old end, where the exact start instant decides).
    */
   async expectedEventIds(tenantId: string): Promise<{ required: Set<string>; allowed: Set<string> }> {
-    const reach = this.#startedAtMs - EMBEDDED_LOOKBACK_HOURS * 3600_000 - this.config.connector.windowOverlapSeconds * 1000;
+    const reach = this.#startedAtMs - EMBEDDED_LOOKBACK_HOURS * 3600_000;
     const since = Math.max(reach, this.sim.clock.now() - RETENTION_MS + RETENTION_SAFETY_MS);
     const margin = 120_000;
     return { required: await this.#eventIds(tenantId, since + margin), allowed: await this.#eventIds(tenantId, since - margin) };
