@@ -82,12 +82,12 @@ export class PipelineHarness {
 
   /** Events in the topic (read_committed), as [tenant, event id] pairs in topic order. */
   async readEvents(): Promise<Array<{ tenant: string; id: string; value: Record<string, unknown> }>> {
-    const messages = await readAll(this.config.kafka.topics.events, { isolation: 'read_committed', deadlineMs: 60_000 });
+    const messages = await readAll(this.config.kafka.topics.events, { isolation: 'read_committed', deadlineMs: 60_000, settleMs: 1_000 });
     return messages.map((m) => ({ tenant: m.headers['tenant-id'] ?? '', id: m.key ?? '', value: JSON.parse(m.value ?? '{}') as Record<string, unknown> }));
   }
 
   async readDeadLetters(): Promise<Array<Record<string, unknown>>> {
-    const messages = await readAll(this.config.kafka.topics.deadLetter, { isolation: 'read_committed', deadlineMs: 60_000 });
+    const messages = await readAll(this.config.kafka.topics.deadLetter, { isolation: 'read_committed', deadlineMs: 60_000, settleMs: 1_000 });
     return messages.map((m) => JSON.parse(m.value ?? '{}') as Record<string, unknown>);
   }
 

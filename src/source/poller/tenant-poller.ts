@@ -253,8 +253,9 @@ export class TenantPoller {
 
   async #drain(): Promise<void> {
     while (this.#inflight.size > 0) await Promise.all([...this.#inflight]);
+    // Blob progress not yet in a cursor is saved now. A move of the listing alone is not: it is at
+    // most idleCursorSaveIntervalSeconds old, inside the overlap the next run re-lists anyway.
     this.#draining = true;
-    this.#cursor?.forceNext();
     this.#cursorTask?.request();
     await this.#cursorTask?.flush();
   }
