@@ -7,9 +7,9 @@ export interface TenantCursorOptions {
   tracker: CheckpointTracker;
   now: () => number;
   /**
-   * A cursor that moved only because listing reached further (no blob became durable) is written at
-   * most this often. Idle tenants would otherwise write one cursor per poll each; the window overlap
-   * re-lists far more than this on a restart anyway.
+   * Cursors that moved only because listing reached further (no blob became durable) are written at
+   * most once per this interval. Idle tenants would otherwise write one cursor per poll each; the
+   * window overlap re-lists far more than this on a restart anyway.
    */
   idleSaveIntervalMs: number;
   /** The cursor loaded at start (or the first run's), taken as written. */
@@ -32,7 +32,8 @@ export class TenantCursor implements CursorSource {
   readonly key: CursorKey;
   readonly #o: TenantCursorOptions;
   #written: string;
-  #writtenAtMs: number;
+  /** When the last clock-only move was handed out for writing. */
+  #clockOnlyAtMs = Number.NEGATIVE_INFINITY;
   /** Blobs became durable since the last cursor was written. */
   #progressed = false;
   #force = false;
@@ -41,11 +42,10 @@ export class TenantCursor implements CursorSource {
     this.key = options.key;
     this.#o = options;
     this.#written = fingerprint(options.initial);
-    this.#writtenAtMs = options.now();
   }
 
   cursorAfter(progress: ReadonlyMap<string, BlobProgress>): Cursor | undefined {
-    return this.#decide(this.#o.tracker.cursor(this.#o.now(), progress), progress.size > 0);
+    return this.#decide(this.#o.tracker.cursor(this.#o.now(), progress), progress.size > 0, true);
   }
 
   committed(progress: ReadonlyMap<string, BlobProgress>, cursor: Cursor | undefined): void {
@@ -57,13 +57,17 @@ export class TenantCursor implements CursorSource {
 
   /** The cursor to save now outside a group (at-least-once, through the CheckpointStore), if any. */
   toSave(): Cursor | undefined {
-    return this.#decide(this.#o.tracker.cursor(this.#o.now()), false);
+    return this.#decide(this.#o.tracker.cursor(this.#o.now()), false, true);
+  }
+
+  /** Whether a save now would write anything (no side effect: the group asks again when it is built). */
+  wouldSave(): boolean {
+    return this.#decide(this.#o.tracker.cursor(this.#o.now()), false, false) !== undefined;
   }
 
   /** `cursor` is durable (written in a group or saved in the store). */
   written(cursor: Cursor): void {
     this.#written = fingerprint(cursor);
-    this.#writtenAtMs = this.#o.now();
     this.#progressed = false;
     this.#force = false;
   }
@@ -73,10 +77,16 @@ export class TenantCursor implements CursorSource {
     this.#force = true;
   }
 
-  #decide(cursor: Cursor, progress: boolean): Cursor | undefined {
+  #decide(cursor: Cursor, progress: boolean, handOut: boolean): Cursor | undefined {
     if (fingerprint(cursor) === this.#written) return undefined;
     const clockOnly = !progress && !this.#progressed && !this.#force;
-    if (clockOnly && this.#o.now() - this.#writtenAtMs < this.#o.idleSaveIntervalMs) return undefined;
+    if (clockOnly) {
+      // The first clock-only move after a while goes out at once (a tenant that just caught up
+      // says so); the next ones wait for the interval.
+      const now = this.#o.now();
+      if (now - this.#clockOnlyAtMs < this.#o.idleSaveIntervalMs) return undefined;
+      if (handOut) this.#clockOnlyAtMs = now;
+    }
     return cursor;
   }
 }

@@ -240,11 +240,12 @@ export class TenantPoller {
     const cursor = this.#cursor;
     const { clock, sink } = this.#d;
     if (cursor === undefined) return;
-    const toSave = cursor.toSave();
-    if (toSave === undefined) return;
     if (sink.transactional) {
+      if (!cursor.wouldSave()) return;
       await sink.saveCursor(cursor, { promptly: this.#draining });
     } else {
+      const toSave = cursor.toSave();
+      if (toSave === undefined) return;
       await this.#d.store.save(this.#key, toSave);
       cursor.written(toSave);
     }
