@@ -126,6 +126,7 @@ export class TenantPoller {
       onSinkTrouble: (error) => this.#setStatus('degraded', error),
     });
     this.#cursorTask = new CoalescingTask(() => this.#saveCursor(), (error) => this.#log.warn({ err: error }, 'Saving the cursor failed; it will be saved with the next progress'));
+    this.#d.metrics.tenantLastSuccess.set({ tenant: this.#d.tenantId }, clock.now() / 1000);
     this.#log.info({ lowerBound: initial.lowerBound, resumed: this.#d.store.load(this.#key) !== undefined }, 'Tenant poller started');
     let failures = 0;
     while (!stop.aborted) {
@@ -213,6 +214,7 @@ export class TenantPoller {
   #afterCommit(): void {
     const tracker = this.#requireTracker();
     this.#d.metrics.checkpointCommits.inc({ tenant: this.#d.tenantId });
+    this.#d.metrics.tenantLastSuccess.set({ tenant: this.#d.tenantId }, this.#d.clock.now() / 1000);
     this.#d.metrics.cursorLag.set({ tenant: this.#d.tenantId }, (this.#d.clock.now() - tracker.lowerBoundMs()) / 1000);
     if (!this.#d.sink.transactional) this.#cursorTask?.request();
   }
