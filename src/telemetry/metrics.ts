@@ -23,21 +23,17 @@ export interface MetricsOptions {
  * so turning detail on or off is configuration, not a code change at every call site.
  */
 class TenantDetailCounter<T extends string> extends Counter<T> {
-  readonly #dropTenant: boolean;
-
   constructor(configuration: CounterConfiguration<T>, perTenantDetail: boolean) {
     const dropTenant = !perTenantDetail && (configuration.labelNames ?? []).includes('tenant' as T);
     super({ ...configuration, labelNames: (configuration.labelNames ?? []).filter((name) => !dropTenant || name !== 'tenant') });
-    this.#dropTenant = dropTenant;
-  }
-
-  override inc(labels: LabelValues<T>, value?: number): void;
-  override inc(value?: number): void;
-  override inc(labelsOrValue?: LabelValues<T> | number, value?: number): void {
-    if (typeof labelsOrValue !== 'object') return super.inc(labelsOrValue);
-    if (!this.#dropTenant) return super.inc(labelsOrValue, value);
-    const { tenant: _tenant, ...rest } = labelsOrValue as Record<string, string | number>;
-    super.inc(rest as LabelValues<T>, value);
+    if (!dropTenant) return;
+    // prom-client assigns `inc` per instance in its constructor, so it is wrapped here, not overridden.
+    const inc = this.inc.bind(this) as (labels?: LabelValues<T> | number, value?: number) => void;
+    this.inc = ((labelsOrValue?: LabelValues<T> | number, value?: number): void => {
+      if (typeof labelsOrValue !== 'object') return inc(labelsOrValue);
+      const { tenant: _tenant, ...rest } = labelsOrValue as Record<string, string | number>;
+      inc(rest as LabelValues<T>, value);
+    }) as Counter<T>['inc'];
   }
 }
 
