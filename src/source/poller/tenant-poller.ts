@@ -126,6 +126,8 @@ export class TenantPoller {
       onSinkTrouble: (error) => this.#setStatus('degraded', error),
     });
     this.#cursorTask = new CoalescingTask(() => this.#saveCursor(), (error) => this.#log.warn({ err: error }, 'Saving the cursor failed; it will be saved with the next progress'));
+    // Exported from the start, so a tenant that never commits (stuck in an error) still shows its lag.
+    this.#d.metrics.cursorLag.set({ tenant: this.#d.tenantId }, (clock.now() - tracker.lowerBoundMs()) / 1000);
     this.#d.metrics.tenantLastSuccess.set({ tenant: this.#d.tenantId }, clock.now() / 1000);
     this.#log.info({ lowerBound: initial.lowerBound, resumed: this.#d.store.load(this.#key) !== undefined }, 'Tenant poller started');
     let failures = 0;
