@@ -115,9 +115,14 @@ EOF
 
 # SCRAM credentials live in the cluster metadata: set (again, idempotently) through the PLAINTEXT listener.
 create_scram_user() {
-  java -cp "$LIBS_DIR/*" kafka.admin.ConfigCommand --bootstrap-server "$BOOTSTRAP" --alter --entity-type users \
-    --entity-name "$SCRAM_USER" --add-config "SCRAM-SHA-512=[iterations=4096,password=$(cat "$SASL_DIR/scram-password")]" \
-    >>"$LOG_FILE" 2>&1 || { log "Creating the SCRAM user failed; see ${LOG_FILE#"$PROJECT_ROOT"/}"; exit 1; }
+  # The credential outlives restarts in the metadata log; the marker lives (and is wiped) with it.
+  local marker="$DATA_DIR/.scram-user-$SCRAM_USER"
+  if ! { [[ -f "$marker" ]] && cmp -s "$marker" "$SASL_DIR/scram-password"; }; then
+    java -cp "$LIBS_DIR/*" kafka.admin.ConfigCommand --bootstrap-server "$BOOTSTRAP" --alter --entity-type users \
+      --entity-name "$SCRAM_USER" --add-config "SCRAM-SHA-512=[iterations=4096,password=$(cat "$SASL_DIR/scram-password")]" \
+      >>"$LOG_FILE" 2>&1 || { log "Creating the SCRAM user failed; see ${LOG_FILE#"$PROJECT_ROOT"/}"; exit 1; }
+    cp "$SASL_DIR/scram-password" "$marker"
+  fi
   echo "$SASL_SSL_PORT" >"$SASL_DIR/port"
   log "SASL_SSL listener on 127.0.0.1:$SASL_SSL_PORT (PLAIN: $PLAIN_USER, SCRAM-SHA-512: $SCRAM_USER; ${SASL_DIR#"$PROJECT_ROOT"/}/listener.json)"
 }
