@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type CounterConfiguration, type LabelValues } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type CounterConfiguration, type GaugeConfiguration, type LabelValues } from 'prom-client';
 import packageJson from '../../package.json' with { type: 'json' };
 
 /**
@@ -70,6 +70,43 @@ class TenantStateGauge<T extends string> extends Gauge<T> {
     const previous = this.#current.get(tenant);
     if (previous !== undefined) this.remove(previous);
     this.#current.delete(tenant);
+  }
+}
+
+/**
+ * The cursor lag, growing between updates. The poller sets it when the cursor moves (or at start);
+ * between moves the lower bound stands still, so the lag grows with the clock. Computed at scrape
+ * time, a tenant stuck in an error still shows its lag climbing towards the 7-day limit.
+ */
+class TenantLagGauge<T extends string> extends Gauge<T> {
+  readonly #since = new Map<string, { labels: LabelValues<T>; seconds: number; atMs: number }>();
+
+  constructor(configuration: GaugeConfiguration<T>) {
+    super({
+      ...configuration,
+      collect(this: Gauge<T>) {
+        if (this instanceof TenantLagGauge) this.#refresh();
+      },
+    });
+  }
+
+  override set(labels: LabelValues<T>, value: number): void;
+  override set(value: number): void;
+  override set(labelsOrValue: LabelValues<T> | number, value?: number): void {
+    if (typeof labelsOrValue !== 'object') return super.set(labelsOrValue);
+    this.#since.set(JSON.stringify(labelsOrValue), { labels: labelsOrValue, seconds: value ?? 0, atMs: performance.now() });
+    super.set(labelsOrValue, value ?? 0);
+  }
+
+  override remove(...args: unknown[]): void {
+    const [labels] = args;
+    if (typeof labels === 'object' && labels !== null) this.#since.delete(JSON.stringify(labels));
+    (super.remove as (...values: unknown[]) => void)(...args);
+  }
+
+  #refresh(): void {
+    const now = performance.now();
+    for (const { labels, seconds, atMs } of this.#since.values()) super.set(labels, seconds + (now - atMs) / 1000);
   }
 }
 
@@ -184,9 +221,9 @@ export function createMetrics(registry: Registry = new Registry(), options: Metr
       labelNames: ['tenant', 'status'] as const,
       registers: reg,
     }),
-    cursorLag: new Gauge({
+    cursorLag: new TenantLagGauge({
       name: `${PREFIX}cursor_lag_seconds`,
-      help: 'Now minus the committed cursor lower bound (content availability time).',
+      help: 'Now minus the committed cursor lower bound (content availability time); grows at scrape time while the cursor stands still.',
       labelNames: ['tenant'] as const,
       registers: reg,
     }),

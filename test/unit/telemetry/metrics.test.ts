@@ -119,6 +119,21 @@ describe('tenant status gauge', () => {
   });
 });
 
+describe('cursor lag gauge', () => {
+  it('keeps growing while the cursor stands still, and restarts from each new value', async () => {
+    const metrics = createMetrics(new Registry());
+    metrics.cursorLag.set({ tenant: 'stuck' }, 3600);
+    metrics.cursorLag.set({ tenant: 'moving' }, 3600);
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    metrics.cursorLag.set({ tenant: 'moving' }, 60);
+    const lag = new Map((await metrics.cursorLag.get()).values.map((v) => [v.labels.tenant, v.value]));
+    expect(lag.get('stuck')).toBeGreaterThanOrEqual(3600.1);
+    expect(lag.get('stuck')).toBeLessThan(3660);
+    expect(lag.get('moving')).toBeGreaterThanOrEqual(60);
+    expect(lag.get('moving')).toBeLessThan(60.1);
+  });
+});
+
 describe('build info', () => {
   it('exports the package version and the Node.js version', async () => {
     const metrics = createMetrics(new Registry());
