@@ -19,6 +19,10 @@ as_root() {
 candidate() { apt-cache policy prometheus 2>/dev/null | sed -n 's/^ *Candidate: *//p' | grep -v '(none)' || true; }
 
 command -v apt-get >/dev/null || { log "apt-get not found: this installer needs Debian or Ubuntu"; exit 1; }
+# Test files run in parallel and may all call this on a fresh machine: one installs, the others wait.
+mkdir -p "$ROOT/.cache"
+exec 9>"$ROOT/.cache/prometheus.sh.lock"
+flock 9
 version="${PROMETHEUS_DEB_VERSION:-}"
 # A previous unpack is reused as it is, without asking apt (works offline).
 if [[ -z "$version" ]]; then
@@ -42,7 +46,10 @@ if [[ ! -x "$dest/usr/bin/promtool" || ! -x "$dest/usr/bin/prometheus" ]]; then
   deb="$(ls "$cache"/prometheus_"${version//:/%3a}"_*.deb 2>/dev/null | head -n 1 || true)"
   if [[ -z "$deb" ]]; then
     log "Downloading Debian's prometheus $version ..."
-    (cd "$cache" && apt-get download -qq "prometheus=$version" >&2)
+    # As root apt would drop to its _apt user, which cannot write into our cache folder.
+    sandbox=()
+    [[ $(id -u) == 0 ]] && sandbox=(-o APT::Sandbox::User=root)
+    (cd "$cache" && apt-get download -qq "${sandbox[@]}" "prometheus=$version" >&2)
     deb="$(ls "$cache"/prometheus_*.deb | head -n 1)"
   fi
   # Unpacked beside, then moved: an interrupted unpack is never mistaken for an installed tool.
