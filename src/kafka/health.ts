@@ -68,7 +68,8 @@ export class KafkaHealth {
   async #probe(): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     try {
-      const admin = (this.#admin ??= this.#o.kafka.admin());
+      // No retries of its own: the next probe is the retry, and a hung attempt must not pile up behind it.
+      const admin = (this.#admin ??= this.#o.kafka.admin({ retry: { retries: 0 } }));
       const deadline = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`no answer within ${this.#o.timeoutMs} ms`)), this.#o.timeoutMs);
       });
