@@ -3,7 +3,7 @@ import pLimit from 'p-limit';
 import type { Agent } from 'undici';
 import type { CheckpointStore } from '../contracts/checkpoint.ts';
 import { systemClock, type Clock } from '../contracts/clock.ts';
-import type { ConnectorError } from '../contracts/errors.ts';
+import { ConnectorError } from '../contracts/errors.ts';
 import type { Sink } from '../contracts/sink.ts';
 import { resolveSecret } from '../config/load.ts';
 import type { ConnectorConfig } from '../config/schema.ts';
@@ -13,7 +13,7 @@ import { RecentEventIds } from '../pipeline/recent-event-ids.ts';
 import { createKafka } from '../kafka/client.ts';
 import { KafkaSink } from '../kafka/sink.ts';
 import { ensureTopics } from '../kafka/topics.ts';
-import { BlobSpool } from '../source/blob-spool.ts';
+import { BlobSpool, probeSpoolDirectory } from '../source/blob-spool.ts';
 import { ManagementApiClient } from '../source/o365/api-client.ts';
 import { tenantEndpoints } from '../source/o365/endpoints.ts';
 import { createHttpAgent } from '../source/o365/http.ts';
@@ -54,11 +54,11 @@ export interface Connector {
 
 async function loadCredential(config: ConnectorConfig, env: NodeJS.ProcessEnv): Promise<ClientCredential> {
   const { auth } = config;
-  if (auth.clientSecret !== undefined) return { kind: 'secret', clientSecret: await resolveSecret(auth.clientSecret, env) };
+  if (auth.clientSecret !== undefined) return { kind: 'secret', clientSecret: await resolveSecret(auth.clientSecret, env, 'auth.clientSecret') };
   if (auth.certificate === undefined) throw new Error('config validation guarantees a secret or a certificate');
   return {
     kind: 'certificate',
-    privateKeyPem: await resolveSecret(auth.certificate.privateKey, env),
+    privateKeyPem: await resolveSecret(auth.certificate.privateKey, env, 'auth.certificate.privateKey'),
     certificatePem: await readFile(auth.certificate.certificateFile, 'utf8'),
   };
 }
@@ -102,7 +102,12 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
     maxInMemoryBytes: c.maxInMemoryBlobBytes,
     directory: c.spoolDirectory,
     onSpill: () => metrics.spooledBlobs.inc(),
+    onDiskTrouble: (failing) => {
+      if (failing) metrics.spoolFailures.inc();
+      metrics.spoolWritable.set(failing ? 0 : 1);
+    },
   });
+  metrics.spoolWritable.set(1);
   const globalLimit = pLimit(c.maxInflightBlobs);
   const gate = new SerialGate();
   let reportFatal: (error: ConnectorError) => void = () => undefined;
@@ -167,8 +172,23 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
     metricsUrl: () => server?.url,
     progress: () => Object.fromEntries(pollers.map((p, i) => [config.tenants[i]?.id ?? String(i), p.progress()])),
     async start() {
+      // Local resources first, with errors that name the setting: nothing else is opened if they fail.
+      await probeSpoolDirectory(c.spoolDirectory, c.maxInMemoryBlobBytes);
       if (config.metrics.enabled) {
-        server = await startStatusServer({ host: config.metrics.host, port: config.metrics.port, registry: metrics.registry, statuses, ready: () => started });
+        server = await startStatusServer({
+          host: config.metrics.host,
+          port: config.metrics.port,
+          registry: metrics.registry,
+          statuses,
+          // Not ready while a local resource every tenant needs is failing (a full or unwritable spool).
+          ready: () => started && spool.problem() === undefined,
+        }).catch((error: unknown) => {
+          throw new ConnectorError('METRICS_PORT_UNAVAILABLE', `Cannot serve /metrics on ${config.metrics.host}:${config.metrics.port} (metrics.host, metrics.port): ${(error as Error).message}`, {
+            stage: 'config',
+            retriable: false,
+            cause: error,
+          });
+        });
       }
       if (config.kafka.createTopics && deps.sink === undefined) {
         await ensureTopics(kafka, {
@@ -211,7 +231,9 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
         await Promise.allSettled([sink.stop(), store.stop()]);
         await agent.close().catch(() => undefined);
         await server?.close();
-        logger.info({ drained }, drained ? 'Connector stopped cleanly' : 'Shutdown deadline passed; stopped without finishing in-flight deliveries');
+        // Never "stopped cleanly" after a start that failed or was cut short: nothing ran.
+        if (!started) logger.info('Connector closed; it had not finished starting');
+        else logger.info({ drained }, drained ? 'Connector stopped cleanly' : 'Shutdown deadline passed; stopped without finishing in-flight deliveries');
         return { drained };
       })();
       return stopping;

@@ -6,18 +6,9 @@ import { BLOB_MALFORMED, deliverBlob, rejectBlob, type BlobRef } from '../../pip
 import type { BlobTally } from '../../pipeline/tally.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import { retryDelayMs } from '../../util/backoff.ts';
-import type { SpooledBlob } from '../blob-spool.ts';
-import { API_ERRORS } from '../o365/answers.ts';
+import { SPOOL_UNAVAILABLE, type SpooledBlob } from '../blob-spool.ts';
+import { BlobFailureHistory } from './blob-failure.ts';
 import type { TenantPollerDeps } from './tenant-poller.ts';
-
-/** Blob answers that will not get better with retries: dead-letter, count, commit past. */
-const PERMANENT_BLOB_ERRORS = new Set<string>([API_ERRORS.contentExpired, API_ERRORS.foreignHost, 'INTERNAL']);
-const NOT_FOUND_ATTEMPTS = 5;
-const BLOB_REJECT_REASONS: Record<string, string> = {
-  [API_ERRORS.contentExpired]: 'content-expired',
-  [API_ERRORS.foreignHost]: 'foreign-host',
-  INTERNAL: 'internal-error',
-};
 
 export interface BlobWorkerContext {
   deps: TenantPollerDeps;
@@ -28,6 +19,8 @@ export interface BlobWorkerContext {
   onCommitted: () => void;
   /** Kafka refused a blob: the tenant is degraded until it recovers. */
   onSinkTrouble: (error: ConnectorError) => void;
+  /** The spool directory could not be written: the tenant shows it until the spool works again. */
+  onSpoolTrouble?: (error: ConnectorError) => void;
 }
 
 /**
@@ -52,7 +45,7 @@ export class BlobWorker {
     const ref: BlobRef = { tenantId: this.#d.tenantId, contentId: item.contentId, contentUri: item.contentUri };
     const tenant = this.#d.tenantId;
     let spooled: SpooledBlob | undefined;
-    let notFound = 0;
+    const failures = new BlobFailureHistory();
     metrics.inflightBlobs.inc();
     try {
       for (let attempt = 1; ; attempt += 1) {
@@ -88,15 +81,17 @@ export class BlobWorker {
         } catch (error) {
           if (stop.aborted && !isConnectorError(error)) return;
           const mapped = toConnectorError(error);
-          if (mapped.code === 'SINK_FENCED') {
+          // Which failures end the blob, and when: blob-failure.ts.
+          const verdict = failures.judge(mapped);
+          if (verdict.action === 'fatal') {
             this.#d.onFatal(mapped);
             return;
           }
-          if (mapped.code === API_ERRORS.contentNotFound) notFound += 1;
-          if (PERMANENT_BLOB_ERRORS.has(mapped.code) || notFound >= NOT_FOUND_ATTEMPTS) {
-            await this.#rejectUntilCommitted(ref, mapped, stop);
+          if (verdict.action === 'reject') {
+            await this.#rejectUntilCommitted(ref, mapped, verdict.reason, stop);
             return;
           }
+          if (mapped.code === SPOOL_UNAVAILABLE) this.#c.onSpoolTrouble?.(mapped);
           // A blob that failed to download or parse is fetched again; one that Kafka refused is kept.
           if (mapped.stage !== 'sink' && spooled !== undefined) {
             await spooled.release();
@@ -118,11 +113,10 @@ export class BlobWorker {
   }
 
   /** Dead-letters an unreadable blob; only Kafka trouble can delay that, so it retries until it lands or we stop. */
-  async #rejectUntilCommitted(ref: BlobRef, cause: ConnectorError, stop: AbortSignal): Promise<void> {
+  async #rejectUntilCommitted(ref: BlobRef, cause: ConnectorError, reason: string, stop: AbortSignal): Promise<void> {
     const { metrics, clock, settings } = this.#d;
     const tracker = this.#c.tracker;
     const tenant = this.#d.tenantId;
-    const reason = BLOB_REJECT_REASONS[cause.code] ?? 'content-not-found';
     for (let attempt = 1; !stop.aborted; attempt += 1) {
       try {
         await this.#d.gate.run(async () => {
@@ -136,7 +130,7 @@ export class BlobWorker {
         metrics.deadLetters.inc({ tenant, reason });
         // Whatever the reason, the blob's records were not collected: that is data loss, said out loud.
         metrics.dataLoss.inc({ tenant, reason });
-        this.#c.log.error({ contentId: ref.contentId, reason }, 'Content blob could not be collected; dead-lettered and counted as data loss');
+        this.#c.log.error({ contentId: ref.contentId, reason, code: cause.code, err: cause.message }, 'Content blob could not be collected; dead-lettered and counted as data loss');
         this.#c.onCommitted();
         return;
       } catch (error) {
