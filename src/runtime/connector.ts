@@ -111,6 +111,7 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
   const globalLimit = pLimit(c.maxInflightBlobs);
   const gate = new SerialGate();
   let reportFatal: (error: ConnectorError) => void = () => undefined;
+  let fatalCode: string | undefined;
   const fatal = new Promise<ConnectorError>((resolve) => (reportFatal = resolve));
 
   const recentIds = new Map(config.tenants.map((tenant) => [tenant.id, new RecentEventIds(c.dedupeEventIdsPerTenant)]));
@@ -142,7 +143,10 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
       clock,
       metrics,
       logger,
-      onFatal: (error) => reportFatal(error),
+      onFatal: (error) => {
+        fatalCode ??= error.code;
+        reportFatal(error);
+      },
       settings: {
         pollIntervalMs: c.pollIntervalSeconds * 1000,
         firstRunLookbackMs: c.firstRunLookbackHours * 3600_000,
@@ -233,6 +237,7 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
         await server?.close();
         // Never "stopped cleanly" after a start that failed or was cut short: nothing ran.
         if (!started) logger.info('Connector closed; it had not finished starting');
+        else if (fatalCode !== undefined) logger.info({ drained, code: fatalCode }, 'Connector stopped after a fatal error');
         else logger.info({ drained }, drained ? 'Connector stopped cleanly' : 'Shutdown deadline passed; stopped without finishing in-flight deliveries');
         return { drained };
       })();

@@ -58,6 +58,9 @@ describe('fault matrix: fail closed', () => {
     const changed = run.log.find(40, { msg: 'Tenant status changed', status: 'token-endpoint-failed' });
     expect(changed).toHaveLength(1);
     expect(changed[0]).toMatchObject({ code });
+    // Quiet while waiting for a human: the failures repeat, the WARN does not (the text is at debug).
+    expect(run.log.find(40, { tenant: id, msg: 'Polling failed; backing off' })).toEqual([]);
+    expect(run.log.find(20, { tenant: id, msg: 'Polling failed; backing off' }).length).toBeGreaterThanOrEqual(1);
 
     run.sim.faults.set(id, { tokenAnswer: undefined });
     await waitTenantCaughtUp(connector, run.sim, id);
