@@ -59,9 +59,9 @@ describe('CLI start-up failures end and tell the truth (spawned)', { timeout: 12
     await scratch.cleanup();
   });
 
-  it('demo with an unreachable broker exits 1 with the Kafka error, metrics server closed, no "stopped cleanly"', async () => {
+  it.each([[['demo']], [['replay', '--fixtures', 'fixtures/tenants']]])('%j with an unreachable broker exits 1 with the Kafka error, metrics server closed, no "stopped cleanly"', async (command) => {
     const brokers = `127.0.0.1:${await closedPort()}`;
-    const result = await cli(['demo', '--brokers', brokers, '--metrics-port', '0', '--timeout', '30']);
+    const result = await cli([...command, '--brokers', brokers, '--metrics-port', '0', '--timeout', '30']);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/Kafka unavailable/);
     expect(result.stdout + result.stderr).not.toMatch(/stopped cleanly|caught up/);
@@ -74,10 +74,14 @@ describe('CLI start-up failures end and tell the truth (spawned)', { timeout: 12
     let signalledAt = 0;
     const result = await cli(['demo', '--brokers', brokers, '--metrics-port', '0'], {
       onStart: (child) => {
-        setTimeout(() => {
-          signalledAt = Date.now();
-          child.kill('SIGTERM');
-        }, 4_000);
+        // Once kafkajs reports its first failed connection, start-up is under way (handlers installed).
+        const onData = (chunk: Buffer): void => {
+          if (signalledAt === 0 && chunk.toString('utf8').includes('ECONNREFUSED')) {
+            signalledAt = Date.now();
+            child.kill('SIGTERM');
+          }
+        };
+        child.stderr?.on('data', onData);
       },
     });
     expect(result.signal).toBeNull();
@@ -92,7 +96,7 @@ describe('CLI start-up failures end and tell the truth (spawned)', { timeout: 12
     [['demo', '--events-per-hour', '-5'], '--events-per-hour'],
     [['demo', '--metrics-port', '70000'], '--metrics-port'],
     [['demo', '--brokers', 'nohostport'], '--brokers'],
-    [['replay', '--fixtures', 'fixtures', '--timeout', '0'], '--timeout'],
+    [['replay', '--fixtures', 'fixtures/tenants', '--timeout', '0'], '--timeout'],
   ])('%j is refused with exit 1 before anything starts', async (args, option) => {
     const result = await cli(args, { limitMs: 30_000 });
     expect(result.code).toBe(1);
