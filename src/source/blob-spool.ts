@@ -111,17 +111,11 @@ export class BlobSpool {
   async #toDisk(first: Uint8Array[], rest: AsyncIterator<Uint8Array>): Promise<SpooledBlob> {
     this.#options.onSpill?.();
     const base = this.#options.directory ?? tmpdir();
-    // Only a directory that was created is kept: a failed mkdtemp is tried again with the next blob.
-    const directory = (this.#directory ??= mkdtemp(join(base, SPOOL_PREFIX)));
     let path: string;
     let out: ReturnType<typeof createWriteStream>;
     try {
-      path = join(await directory, `${Date.now()}-${Math.random().toString(36).slice(2)}.blob`);
-      out = createWriteStream(path);
-      await once(out, 'open');
+      ({ path, out } = await this.#openFile(base));
     } catch (error) {
-      // Gone or unusable (removed, remounted): start again from a new temporary directory next time.
-      if (this.#directory === directory) this.#directory = undefined;
       await rest.return?.();
       throw this.#failed(base, error);
     }
@@ -155,6 +149,27 @@ export class BlobSpool {
       open: () => createReadStream(path, { highWaterMark: 256 * 1024 }),
       release: () => rm(path, { force: true }),
     };
+  }
+
+  /**
+   * A new file in the spool's temporary directory. Only a directory that was created is kept (a failed
+   * mkdtemp is tried again next time); one that vanished since (a tmp cleaner, a remount) is replaced
+   * at once by a new one.
+   */
+  async #openFile(base: string): Promise<{ path: string; out: ReturnType<typeof createWriteStream> }> {
+    for (let attempt = 1; ; attempt += 1) {
+      const reused = this.#directory !== undefined;
+      const directory = (this.#directory ??= mkdtemp(join(base, SPOOL_PREFIX)));
+      try {
+        const path = join(await directory, `${Date.now()}-${Math.random().toString(36).slice(2)}.blob`);
+        const out = createWriteStream(path);
+        await once(out, 'open');
+        return { path, out };
+      } catch (error) {
+        if (this.#directory === directory) this.#directory = undefined;
+        if (!reused || attempt >= 2) throw error;
+      }
+    }
   }
 
   #failed(base: string, error: unknown): ConnectorError {
