@@ -14,7 +14,6 @@ import { TenantPoller } from '../../../../src/source/poller/tenant-poller.ts';
 import { silentLogger } from '../../../../src/telemetry/logger.ts';
 import { createMetrics } from '../../../../src/telemetry/metrics.ts';
 import { ByteBudget } from '../../../../src/util/byte-budget.ts';
-import { SerialGate } from '../../../../src/util/serial-gate.ts';
 import { ManualClock, advance, waitFor } from '../../../support/time.ts';
 import { acknowledged, blob, covers, fakeNormalize, FakeFeed, rec, TENANT, type BlobAnswer } from './poller-fakes.ts';
 
@@ -124,7 +123,6 @@ describe('property: every blob ends delivered or rejected within a bounded numbe
           store,
           spool: new BlobSpool({ memory: new ByteBudget(1024 * 1024), maxInMemoryBytes: 64 * 1024 }),
           globalLimit: pLimit(8),
-          gate: new SerialGate(),
           normalize: fakeNormalize,
           recentIds: new RecentEventIds(1000),
           clock,
@@ -141,6 +139,7 @@ describe('property: every blob ends delivered or rejected within a bounded numbe
             batchEvents: 10,
             malformedBlobAttempts: MALFORMED_ATTEMPTS,
             maxBackoffMs: 5_000,
+            idleCursorSaveIntervalMs: 0,
           },
           onFatal: () => undefined,
           random: () => 0.5,
