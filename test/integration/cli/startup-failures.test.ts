@@ -73,6 +73,8 @@ describe('CLI start-up failures end and tell the truth (spawned)', { timeout: 12
     const brokers = `127.0.0.1:${await closedPort()}`;
     let signalledAt = 0;
     const result = await cli(['demo', '--brokers', brokers, '--metrics-port', '0'], {
+      // kafkajs' connection retries are logged at debug: they show that start-up is under way.
+      env: { LOG_LEVEL: 'debug' },
       onStart: (child) => {
         // Once kafkajs reports its first failed connection, start-up is under way (handlers installed).
         const onData = (chunk: Buffer): void => {
