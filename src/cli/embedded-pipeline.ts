@@ -36,6 +36,8 @@ export interface EmbeddedRunOptions {
    * with each progress snapshot (`replay`: every recorded blob collected, src/fixtures/replay.ts).
    */
   isComplete?: (run: { simulator: RunningSimulator; connector: Connector; config: ConnectorConfig; progress: EmbeddedProgress }) => boolean;
+  /** Aborted by SIGTERM/SIGINT: start-up is cut short, or the wait for the backlog ends; then a clean stop. */
+  signal?: AbortSignal;
 }
 
 export interface EmbeddedProgress {
@@ -49,6 +51,8 @@ export interface EmbeddedRunResult {
   caughtUp: boolean;
   elapsedMs: number;
   drained: boolean;
+  /** The run was stopped by a signal before the backlog was collected. */
+  interrupted: boolean;
   statuses: Record<string, TenantStatus>;
   metricsUrl: string | undefined;
   /** prom-client's JSON view of the registry, read after the run. */
@@ -107,24 +111,43 @@ export async function runEmbedded(options: EmbeddedRunOptions): Promise<Embedded
     const config = embeddedConfig(sim, options, caFile);
     const connector = await createConnector(config, { logger: options.logger, env: { ...process.env, [SECRET_ENV]: sim.clientSecret } });
     const started = Date.now();
-    await connector.start();
+    const signal = options.signal ?? new AbortController().signal;
+    const stopRequested = aborted(signal);
+    let startOutcome: 'started' | 'interrupted';
+    try {
+      const starting = connector.start();
+      // Interrupted mid-start, the start may still fail later: that is expected, not an unhandled rejection.
+      starting.catch(() => undefined);
+      startOutcome = await Promise.race([starting.then(() => 'started' as const), stopRequested.then(() => 'interrupted' as const)]);
+    } catch (error) {
+      // Half-started (Kafka unreachable, port taken): close the status server and clients, or the process never ends.
+      await connector.stop();
+      throw error;
+    }
     const scenarioOf = new Map(sim.tenants.map((t) => [t.id, t.scenario]));
     let caughtUp = false;
-    while (Date.now() - started < options.timeoutMs) {
+    while (startOutcome === 'started' && !signal.aborted && Date.now() - started < options.timeoutMs) {
       const progress = await snapshot(connector, sim, scenarioOf, started);
       options.onProgress?.(progress);
       caughtUp = options.isComplete?.({ simulator: sim, connector, config, progress }) ?? progress.tenants.every((t) => t.caughtUp || needsAdmin(t.status));
       if (caughtUp) break;
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      await Promise.race([new Promise((resolve) => setTimeout(resolve, 500)), stopRequested]);
     }
     const statuses = connector.statuses();
     const metricsUrl = connector.metricsUrl();
     const { drained } = await connector.stop();
-    return { config, simulator: sim, caughtUp, elapsedMs: Date.now() - started, drained, statuses, metricsUrl, metrics: await connector.metrics.registry.getMetricsAsJSON() };
+    const interrupted = signal.aborted && !caughtUp;
+    return { config, simulator: sim, caughtUp, elapsedMs: Date.now() - started, drained, interrupted, statuses, metricsUrl, metrics: await connector.metrics.registry.getMetricsAsJSON() };
   } finally {
     await sim.close();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** Settles when `signal` aborts (never, if it never does). */
+function aborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 }
 
 /** True when the tenant listed up to the simulator's present and has nothing in flight. */

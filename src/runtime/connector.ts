@@ -3,7 +3,7 @@ import pLimit from 'p-limit';
 import type { Agent } from 'undici';
 import type { CheckpointStore } from '../contracts/checkpoint.ts';
 import { systemClock, type Clock } from '../contracts/clock.ts';
-import type { ConnectorError } from '../contracts/errors.ts';
+import { ConnectorError } from '../contracts/errors.ts';
 import type { Sink } from '../contracts/sink.ts';
 import { resolveSecret } from '../config/load.ts';
 import type { ConnectorConfig, TenantConfig } from '../config/schema.ts';
@@ -15,7 +15,7 @@ import { KafkaHealth } from '../kafka/health.ts';
 import { resolveKafkaSecurity } from '../kafka/security.ts';
 import { KafkaSink } from '../kafka/sink.ts';
 import { ensureTopics } from '../kafka/topics.ts';
-import { BlobSpool } from '../source/blob-spool.ts';
+import { BlobSpool, probeSpoolDirectory } from '../source/blob-spool.ts';
 import { ManagementApiClient } from '../source/o365/api-client.ts';
 import { tenantEndpoints } from '../source/o365/endpoints.ts';
 import { createHttpAgent } from '../source/o365/http.ts';
@@ -57,11 +57,11 @@ export interface Connector {
 /** The app credential from its secret source (env or file); also used by `record` (src/fixtures). */
 export async function loadCredential(config: ConnectorConfig, env: NodeJS.ProcessEnv): Promise<ClientCredential> {
   const { auth } = config;
-  if (auth.clientSecret !== undefined) return { kind: 'secret', clientSecret: await resolveSecret(auth.clientSecret, env) };
+  if (auth.clientSecret !== undefined) return { kind: 'secret', clientSecret: await resolveSecret(auth.clientSecret, env, 'auth.clientSecret') };
   if (auth.certificate === undefined) throw new Error('config validation guarantees a secret or a certificate');
   return {
     kind: 'certificate',
-    privateKeyPem: await resolveSecret(auth.certificate.privateKey, env),
+    privateKeyPem: await resolveSecret(auth.certificate.privateKey, env, 'auth.certificate.privateKey'),
     certificatePem: await readFile(auth.certificate.certificateFile, 'utf8'),
   };
 }
@@ -125,9 +125,15 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
     maxInMemoryBytes: c.maxInMemoryBlobBytes,
     directory: c.spoolDirectory,
     onSpill: () => metrics.spooledBlobs.inc(),
+    onDiskTrouble: (failing) => {
+      if (failing) metrics.spoolFailures.inc();
+      metrics.spoolWritable.set(failing ? 0 : 1);
+    },
   });
+  metrics.spoolWritable.set(1);
   const globalLimit = pLimit(c.maxInflightBlobs);
   let reportFatal: (error: ConnectorError) => void = () => undefined;
+  let fatalCode: string | undefined;
   const fatal = new Promise<ConnectorError>((resolve) => (reportFatal = resolve));
 
   const recentIds = new Map(config.tenants.map((tenant) => [tenant.id, new RecentEventIds(c.dedupeEventIdsPerTenant)]));
@@ -159,7 +165,10 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
       clock,
       metrics,
       logger,
-      onFatal: (error) => reportFatal(error),
+      onFatal: (error) => {
+        fatalCode ??= error.code;
+        reportFatal(error);
+      },
       settings: {
         pollIntervalMs: c.pollIntervalSeconds * 1000,
         firstRunLookbackMs: c.firstRunLookbackHours * 3600_000,
@@ -191,6 +200,8 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
     { name: 'started', check: () => ({ ok: started, detail: 'start-up has not finished' }) },
     { name: 'cursors', check: () => ({ ok: cursorsLoaded, detail: 'the owned cursors are not loaded' }) },
     ...(kafkaHealth === undefined ? [] : [{ name: 'kafka', check: () => ({ ok: kafkaHealth.reachable(), detail: kafkaHealth.detail() }) }]),
+    // A local resource every tenant needs: not ready while the spool directory cannot be written.
+    { name: 'spool', check: () => ({ ok: spool.problem() === undefined, detail: spool.problem()?.message ?? '' }) },
   ];
   let stopping: Promise<{ drained: boolean }> | undefined;
   const statuses = (): Record<string, TenantStatus> => Object.fromEntries(pollers.map((p, i) => [config.tenants[i]?.id ?? String(i), p.status]));
@@ -202,6 +213,8 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
     metricsUrl: () => server?.url,
     progress: () => Object.fromEntries(pollers.map((p, i) => [config.tenants[i]?.id ?? String(i), p.progress()])),
     async start() {
+      // Local resources first, with errors that name the setting: nothing else is opened if they fail.
+      await probeSpoolDirectory(c.spoolDirectory, c.maxInMemoryBlobBytes);
       if (config.metrics.enabled) {
         server = await startStatusServer({
           host: config.metrics.host,
@@ -210,6 +223,12 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
           statuses,
           started: () => started,
           readiness,
+        }).catch((error: unknown) => {
+          throw new ConnectorError('METRICS_PORT_UNAVAILABLE', `Cannot serve /metrics on ${config.metrics.host}:${config.metrics.port} (metrics.host, metrics.port): ${(error as Error).message}`, {
+            stage: 'config',
+            retriable: false,
+            cause: error,
+          });
         });
       }
       if (config.kafka.createTopics && deps.sink === undefined) {
@@ -258,7 +277,10 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
         await Promise.allSettled([sink.stop(), store.stop(), kafkaHealth?.stop()]);
         await agent.close().catch(() => undefined);
         await server?.close();
-        logger.info({ drained }, drained ? 'Connector stopped cleanly' : 'Shutdown deadline passed; stopped without finishing in-flight deliveries');
+        // Never "stopped cleanly" after a start that failed or was cut short: nothing ran.
+        if (!started) logger.info('Connector closed; it had not finished starting');
+        else if (fatalCode !== undefined) logger.info({ drained, code: fatalCode }, 'Connector stopped after a fatal error');
+        else logger.info({ drained }, drained ? 'Connector stopped cleanly' : 'Shutdown deadline passed; stopped without finishing in-flight deliveries');
         return { drained };
       })();
       return stopping;

@@ -167,7 +167,7 @@ export function createMetrics(registry: Registry = new Registry(), options: Metr
     dataLoss: new TenantDetailCounter(
       {
         name: `${PREFIX}data_loss_total`,
-        help: 'Content the connector could not collect (expired blobs, windows older than the 7-day retention). Page on any increase.',
+        help: 'Content the connector could not collect, by reason: expired blobs (content-expired), windows older than the 7-day retention (window-expired), the unreadable rest of a blob that stayed malformed (unparsable-content), and blobs that could not be fetched at all (foreign-host, redirected, content-not-found, request-refused, …). Page on any increase.',
         labelNames: ['tenant', 'reason'] as const,
         registers: reg,
       },
@@ -213,6 +213,16 @@ export function createMetrics(registry: Registry = new Registry(), options: Metr
     spooledBlobs: new Counter({
       name: `${PREFIX}spooled_blobs_total`,
       help: 'Blobs spooled to disk because they were large or the memory budget was used up.',
+      registers: reg,
+    }),
+    spoolFailures: new Counter({
+      name: `${PREFIX}spool_failures_total`,
+      help: 'Writes to the spool directory that failed (missing or read-only directory, disk full). The blob is retried; /readyz fails while the spool cannot write.',
+      registers: reg,
+    }),
+    spoolWritable: new Gauge({
+      name: `${PREFIX}spool_writable`,
+      help: '1 while the spool directory takes blobs (or none was needed yet), 0 after a failed write until one works again.',
       registers: reg,
     }),
     tenantStatus: new TenantStateGauge({

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { createLogger } from '../../telemetry/logger.ts';
+import { integer } from '../option-parsers.ts';
 import { SCENARIOS, startSimulator, THROTTLE_STYLES, type Scenario, type TenantOptions, type ThrottleStyle } from '../../simulator/index.ts';
 
 interface SimulateFlags {
@@ -22,12 +23,6 @@ interface SimulateFlags {
   largeBlobBytes?: number;
   clientId?: string;
   clientSecret?: string;
-}
-
-function integer(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('Expected a non-negative integer.');
-  return n;
 }
 
 function scenario(value: string, previous: Scenario[]): Scenario[] {
