@@ -162,12 +162,12 @@ describe.each([
     expect(writable.sort()).toEqual(['/tmp', connector.spoolDirectory].sort());
   });
 
-  it('probes the metrics port: startup and liveness on /livez, readiness on /readyz', () => {
+  it('probes the metrics port: /startupz, /livez, /readyz', () => {
     const container = podSpec(manifests).containers[0]!;
     const metricsPort = (renderedConfig(manifests).metrics as { port: number }).port;
     expect(container.ports).toContainEqual(expect.objectContaining({ name: 'metrics', containerPort: metricsPort }));
     expect([container.startupProbe, container.livenessProbe, container.readinessProbe].map((p) => p.httpGet)).toEqual([
-      { path: '/livez', port: 'metrics' },
+      { path: '/startupz', port: 'metrics' },
       { path: '/livez', port: 'metrics' },
       { path: '/readyz', port: 'metrics' },
     ]);
