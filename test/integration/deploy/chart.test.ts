@@ -280,6 +280,37 @@ describe('the chart refuses what cannot work', () => {
   });
 });
 
+describe('the install notes', () => {
+  /**
+   * NOTES.txt as helm renders it. `helm template` leaves NOTES.txt out and `helm install --dry-run` wants
+   * a cluster, so a copy of the chart carries it as the block scalar of a YAML template.
+   */
+  const notes = async (args: readonly string[]): Promise<string> => {
+    const chart = await copyChart();
+    try {
+      const text = await readFile(join(chart.dir, 'templates/NOTES.txt'), 'utf8');
+      const wrapped = `text: |\n${text.split('\n').map((line) => `  ${line}`).join('\n')}\n`;
+      await writeFile(join(chart.dir, 'templates/notes-rendered.yaml'), wrapped);
+      const [manifest] = await render(chart.dir, ['--show-only', 'templates/notes-rendered.yaml', ...args]);
+      return (manifest as unknown as { text: string }).text;
+    } finally {
+      await chart.remove();
+    }
+  };
+
+  it('name the Secret to create, how to read /status, and the egress hosts', async () => {
+    const text = await notes([]);
+    expect(text).toContain('kubectl -n security create secret generic onedrive-connector-auth --from-literal=client-secret=');
+    expect(text).toContain('curl -s localhost:9464/status');
+    expect(text).toContain('HTTPS goes to login.microsoftonline.com manage.office.com');
+    expect(text).not.toContain('WARNING');
+  });
+
+  it('warn that more than one replica is not supported until sharding lands', async () => {
+    expect(await notes(['--set', 'replicaCount=2'])).toContain('WARNING: replicaCount is 2');
+  });
+});
+
 describe('the chart and the code stay in step', () => {
   it.each(CLOUD_NAMES)('names the %s cloud’s Microsoft hosts (src/config/clouds.ts) in the egress annotation', async (cloud) => {
     const manifests = await render(CHART_DIR, ['--set', `config.tenants[0].id=3920d144-196a-4913-8d1f-a89700b1b96d`, '--set', `config.tenants[0].cloud=${cloud}`]);
