@@ -76,6 +76,14 @@ directory, metrics port). The connector validates it at start (strict zod schema
       "auth" $managedAuth
       "connector" (dict "spoolDirectory" $paths.spool)
       "metrics" (dict "enabled" true "host" "0.0.0.0" "port" .Values.metrics.port) }}
+{{- /* The admin API's keys exist only in connectors that have it: written only when it is switched on. */}}
+{{- if .Values.adminApi.enabled }}
+{{- $adminDir := printf "%s/admin" $paths.secrets }}
+{{- $_ := set $managed "admin" (dict
+      "enabled" true "host" "0.0.0.0" "port" .Values.adminApi.port
+      "token" (dict "file" (printf "%s/token" $adminDir))
+      "stateSecret" (dict "file" (printf "%s/state-secret" $adminDir))) }}
+{{- end }}
 {{- $config := mergeOverwrite (deepCopy .Values.config) $managed }}
 {{- toYaml $config }}
 {{- end }}
@@ -102,7 +110,8 @@ mirror src/config/schema.ts (shutdownTimeoutSeconds 30, transactionTimeoutSecond
 
 {{/*
 The Microsoft hosts the connector calls, per cloud; keep in step with src/config/clouds.ts (a test
-compares them). Returns a space-separated, sorted list for the tenants' clouds and the endpoint overrides.
+compares them). Returns a space-separated, sorted list for the clouds of config.tenants and
+networkPolicy.microsoft.clouds (commercial when both are empty), or the endpoint overrides' hosts.
 */}}
 {{- define "onedrive-connector.microsoftHosts" -}}
 {{- $clouds := dict
@@ -112,10 +121,13 @@ compares them). Returns a space-separated, sorted list for the tenants' clouds a
       "dod" (list "login.microsoftonline.us" "manage.protection.apps.mil") }}
 {{- $hosts := list }}
 {{- $endpoints := .Values.config.endpoints | default dict }}
-{{- range $tenant := .Values.config.tenants | default list }}
-{{- $cloud := $tenant.cloud | default "commercial" }}
+{{- $tenantClouds := list }}
+{{- range $tenant := .Values.config.tenants | default list }}{{- $tenantClouds = append $tenantClouds ($tenant.cloud | default "commercial") }}{{- end }}
+{{- $tenantClouds = concat $tenantClouds .Values.networkPolicy.microsoft.clouds }}
+{{- if not $tenantClouds }}{{- $tenantClouds = list "commercial" }}{{- end }}
+{{- range $cloud := $tenantClouds }}
 {{- if not (hasKey $clouds $cloud) }}
-{{- fail (printf "config.tenants: unknown cloud %q (one of commercial, gcc, gcc-high, dod)" $cloud) }}
+{{- fail (printf "unknown cloud %q (one of commercial, gcc, gcc-high, dod)" $cloud) }}
 {{- end }}
 {{- $cloudHosts := get $clouds $cloud }}
 {{- if not $endpoints.loginBaseUrl }}{{- $hosts = append $hosts (index $cloudHosts 0) }}{{- end }}
