@@ -75,9 +75,9 @@ export function findManifest(manifests: readonly Manifest[], kind: string, nameS
 }
 
 /** A throw-away copy of the chart, so a test can add files (e.g. a rules file) without touching the tree. */
-export async function copyChart(): Promise<{ dir: string; remove(): Promise<void> }> {
+export async function copyChart(from = CHART_DIR): Promise<{ dir: string; remove(): Promise<void> }> {
   const base = await mkdtemp(join(tmpdir(), 'onedrive-chart-'));
   const dir = join(base, 'onedrive-connector');
-  await cp(CHART_DIR, dir, { recursive: true });
+  await cp(from, dir, { recursive: true });
   return { dir, remove: () => rm(base, { recursive: true, force: true }) };
 }

@@ -314,7 +314,7 @@ describe('the install notes', () => {
    * a cluster, so a copy of the chart carries it as the block scalar of a YAML template.
    */
   const notes = async (args: readonly string[]): Promise<string> => {
-    const chart = await copyChart();
+    const chart = await copyChart(featureChart.dir);
     try {
       const text = await readFile(join(chart.dir, 'templates/NOTES.txt'), 'utf8');
       const wrapped = `text: |\n${text.split('\n').map((line) => `  ${line}`).join('\n')}\n`;
@@ -326,16 +326,20 @@ describe('the install notes', () => {
     }
   };
 
+  it('warn while the config holds the example GUIDs of values.yaml', async () => {
+    expect(await notes([])).toContain('WARNING: the config still holds the example GUIDs');
+  });
+
   it('name the Secret to create, how to read /status, and the egress hosts', async () => {
-    const text = await notes([]);
+    const text = await notes(['-f', ALL_FEATURES, '--set', 'secrets.auth.type=clientSecret,secrets.auth.existingSecret=onedrive-connector-auth']);
     expect(text).toContain('kubectl -n security create secret generic onedrive-connector-auth --from-literal=client-secret=');
     expect(text).toContain('curl -s localhost:9464/status');
-    expect(text).toContain('HTTPS goes to login.microsoftonline.com manage.office.com');
+    expect(text).toContain('HTTPS goes to login.microsoftonline.com login.microsoftonline.us manage.office.com manage.office365.us');
     expect(text).not.toContain('WARNING');
   });
 
   it('warn that more than one replica is not supported until sharding lands', async () => {
-    expect(await notes(['--set', 'replicaCount=2'])).toContain('WARNING: replicaCount is 2');
+    expect(await notes(['-f', ALL_FEATURES, '--set', 'replicaCount=2'])).toContain('WARNING: replicaCount is 2');
   });
 });
 
