@@ -222,9 +222,10 @@ describe('the chart with every feature on', () => {
     expect(JSON.parse(dashboard.data['onedrive-connector.json']!)).toEqual(JSON.parse(await readFile(join(featureChart.dir, DASHBOARD_FILE), 'utf8')));
   });
 
-  it('scrapes the metrics port through a ServiceMonitor', () => {
+  it('scrapes the metrics port through a ServiceMonitor, not-ready pods included (kafka_up=0 must be seen)', () => {
     const monitor = findManifest(manifests, 'ServiceMonitor') as unknown as { spec: { endpoints: { port: string; path: string }[] } };
     expect(monitor.spec.endpoints).toEqual([expect.objectContaining({ port: 'metrics', path: '/metrics', interval: '60s' })]);
+    expect((findManifest(manifests, 'Service') as unknown as { spec: { publishNotReadyAddresses: boolean } }).spec.publishNotReadyAddresses).toBe(true);
   });
 
   it('exposes the admin API on its own port with the token mounted, reachable only from the listed peers', () => {
