@@ -91,13 +91,13 @@ directory, metrics port). The connector validates it at start (strict zod schema
 {{/*
 terminationGracePeriodSeconds: above the connector's shutdown deadline plus the longest a Kafka transaction
 may stay open, so the kubelet never SIGKILLs a pod still finishing within its own deadlines. The defaults
-mirror src/config/schema.ts (shutdownTimeoutSeconds 30, transactionTimeoutSeconds 900).
+mirror src/config/schema.ts (shutdownTimeoutSeconds 30, transactionTimeoutSeconds 60).
 */}}
 {{- define "onedrive-connector.terminationGracePeriodSeconds" -}}
 {{- $connector := .Values.config.connector | default dict }}
 {{- $kafka := .Values.config.kafka | default dict }}
 {{- $shutdown := ($connector.shutdownTimeoutSeconds | default 30) | int }}
-{{- $transaction := ($kafka.transactionTimeoutSeconds | default 900) | int }}
+{{- $transaction := ($kafka.transactionTimeoutSeconds | default 60) | int }}
 {{- $needed := add $shutdown $transaction .Values.terminationGraceMarginSeconds }}
 {{- if kindIs "invalid" .Values.terminationGracePeriodSeconds }}
 {{- $needed }}

@@ -188,7 +188,7 @@ describe.each([
 
   it('gives the pod longer to stop than the shutdown deadline plus the transaction timeout', () => {
     const config = renderedConfig(manifests) as { connector: { shutdownTimeoutSeconds?: number }; kafka: { transactionTimeoutSeconds?: number } };
-    const deadlines = (config.connector.shutdownTimeoutSeconds ?? 30) + (config.kafka.transactionTimeoutSeconds ?? 900);
+    const deadlines = (config.connector.shutdownTimeoutSeconds ?? 30) + (config.kafka.transactionTimeoutSeconds ?? 60);
     expect(podSpec(manifests).terminationGracePeriodSeconds).toBeGreaterThan(deadlines);
   });
 
@@ -345,6 +345,13 @@ describe('the install notes', () => {
 });
 
 describe('the chart and the code stay in step', () => {
+  it('computes the grace period from the connector’s own defaults when the config leaves the deadlines out', async () => {
+    const manifests = await render(CHART_DIR, ['--set', 'config.kafka.transactionTimeoutSeconds=null', '--set', 'config.connector.shutdownTimeoutSeconds=null']);
+    const parsed = configSchema.parse(renderedConfig(manifests));
+    expect(parsed.connector.shutdownTimeoutSeconds + parsed.kafka.transactionTimeoutSeconds).toBeGreaterThan(0);
+    expect(podSpec(manifests).terminationGracePeriodSeconds).toBe(parsed.connector.shutdownTimeoutSeconds + parsed.kafka.transactionTimeoutSeconds + 30);
+  });
+
   it.each(CLOUD_NAMES)('names the %s cloud’s Microsoft hosts (src/config/clouds.ts) in the egress annotation', async (cloud) => {
     const manifests = await render(CHART_DIR, ['--set', `config.tenants[0].id=3920d144-196a-4913-8d1f-a89700b1b96d`, '--set', `config.tenants[0].cloud=${cloud}`]);
     const expected = [CLOUDS[cloud].loginBaseUrl, CLOUDS[cloud].apiBaseUrl].map((url) => new URL(url).hostname).sort().join(' ');
