@@ -7,7 +7,10 @@ import { createRequire } from 'node:module';
 import type createIgnore from '@balena/dockerignore';
 import { Copy, DockerfileParser, type Instruction } from 'dockerfile-ast';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConnectorProcess, pollUntil } from '../../chaos/lib/connector-process.ts';
+import { ChaosWorld } from '../../chaos/lib/world.ts';
 import { installTool, ROOT, run, TOOL_INSTALL_TIMEOUT_MS } from '../../support/deploy-tools.ts';
+import { kafkaBrokers, requireBroker, uniqueName } from '../../support/kafka.ts';
 
 // A CommonJS module whose typings declare an ES default export: load it as CommonJS, type it by its typings.
 const dockerignore = createRequire(import.meta.url)('@balena/dockerignore') as (typeof createIgnore)['default'];
@@ -183,6 +186,46 @@ describe('the image’s production install and entrypoint (no Docker engine: the
     expect(result.stderr).toBe('');
     expect(result.stdout).toContain('is valid: 1 tenant(s), delivery exactly-once');
     expect(result.code).toBe(0);
+  });
+
+  it('collects every event of a tenant into Kafka from the production install, and exits 0 on SIGTERM', async () => {
+    await requireBroker();
+    const runId = uniqueName('image');
+    // The simulator (frozen clock, in this process) as Microsoft; a small backlog for one tenant.
+    const world = await ChaosWorld.start({ tenants: 1, eventsPerHour: 30, seed: runId, mode: 'exactly-once', brokers: kafkaBrokers(), runId, dir: join(image, runId), lookbackHours: 3 });
+    const secretEnv = (world.config.auth.clientSecret as { env: string }).env;
+    // `node bin/onedrive-connector.js run -c <config>` in the image's working directory with its environment.
+    const proc = new ConnectorProcess({
+      index: 1,
+      configPath: world.configPath,
+      cwd: appDir,
+      env: { ...env, [secretEnv]: world.sim.clientSecret },
+      logFile: join(world.dir, 'connector.log'),
+      metricsUrl: `http://127.0.0.1:${world.metricsPort}`,
+      tenants: world.tenantIds,
+      simNowMs: world.sim.clock.now(),
+    });
+    world.processes.push(proc);
+    try {
+      const counts = await pollUntil(
+        async () => {
+          if (!proc.alive) throw new Error(`the connector exited: ${proc.errorLines.join('\n')}`);
+          const progress = await proc.progress();
+          if (progress === undefined || progress.published === 0 || proc.freshStarts.size === 0) return undefined;
+          const c = await world.countEvents();
+          return c.generated > 0 && c.lost === 0 ? c : undefined;
+        },
+        { timeoutMs: 150_000, intervalMs: 1_000, what: 'every generated event in the events topic' },
+      );
+      expect(counts).toMatchObject({ lost: 0, duplicates: 0, unexpected: 0 });
+      expect((await fetch(`${proc.metricsUrl}/readyz`)).status).toBe(200);
+      proc.kill('SIGTERM');
+      expect((await proc.exited).code).toBe(0);
+      expect(proc.errorLines).toEqual([]);
+    } finally {
+      proc.kill('SIGKILL');
+      await world.close({ keepDir: false });
+    }
   });
 
   it('runs the image’s default command up to reading its config (exit 1 with the problem, not a crash)', async () => {
