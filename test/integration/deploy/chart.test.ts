@@ -298,6 +298,12 @@ describe('the chart refuses what cannot work', () => {
     expect(result.stderr).toContain('pollIntervalSecs');
   });
 
+  it('a Recreate strategy keeps no rollingUpdate block (the API would refuse it)', async () => {
+    const manifests = await render(CHART_DIR, ['--set', 'strategy.type=Recreate']);
+    expect((findManifest(manifests, 'Deployment') as unknown as { spec: { strategy: unknown } }).spec.strategy).toEqual({ type: 'Recreate' });
+    expect(await validateManifests(manifests, kubernetesValidate)).toEqual([]);
+  });
+
   it('the schema validation catches a misspelt field in a manifest', async () => {
     const manifests = await render(CHART_DIR);
     const broken = structuredClone(manifests);
