@@ -113,6 +113,13 @@ async function configCheck(manifests: Manifest[]): Promise<RunResult> {
       if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, relocate(v)]));
       return value;
     };
+    // A Secret mounted whole (no items) provides whatever keys it has: the files the config names in it.
+    const wholeSecretMounts = mounts.filter((m) => m.volume.secret !== undefined && m.volume.secret.items === undefined).map((m) => `${m.mountPath}/`);
+    const named = (value: unknown): string[] =>
+      typeof value === 'string' ? [value] : value !== null && typeof value === 'object' ? Object.values(value).flatMap(named) : [];
+    for (const path of named(renderedConfig(manifests)).filter((p) => wholeSecretMounts.some((m) => p.startsWith(m)))) {
+      await writeFile(join(root, path), `test content of ${path}\n`);
+    }
     const configPath = container.args[container.args.indexOf('--config') + 1]!;
     await writeFile(join(root, configPath), stringify(relocate(renderedConfig(manifests))));
     return await run(process.execPath, [join(ROOT, 'bin/onedrive-connector.js'), 'config', 'check', join(root, configPath)]);
@@ -250,6 +257,13 @@ describe('the chart with every feature on', () => {
     const policy = findManifest(manifests, 'NetworkPolicy') as unknown as { spec: { ingress: { ports: { port: string }[]; from?: unknown[] }[] } };
     const admin = policy.spec.ingress.find((rule) => rule.ports.some((p) => p.port === 'admin'));
     expect(admin?.from).toEqual([{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'onboarding-portal' } } }]);
+  });
+
+  it('keeps the operator’s own keys beside those the chart writes in the same sections', () => {
+    const config = renderedConfig(manifests) as { metrics: unknown; connector: Record<string, unknown>; kafka: Record<string, unknown> };
+    expect(config.metrics).toEqual({ enabled: true, host: '0.0.0.0', port: 9464, perTenantDetail: true });
+    expect(config.connector).toMatchObject({ spoolDirectory: '/var/spool/onedrive-connector', pollIntervalSeconds: 120 });
+    expect(config.kafka.sasl).toEqual({ mechanism: 'scram-sha-512', username: 'onedrive-connector', password: { file: '/var/run/secrets/onedrive-connector/kafka/sasl-password' } });
   });
 
   it('mounts the Kafka credentials Secret whole, read-only', () => {
