@@ -64,6 +64,8 @@ async function loadCredential(config: ConnectorConfig, env: NodeJS.ProcessEnv): 
 
 /** Start spacing between two tenants' first polls, at most (spread over one poll interval). */
 const START_SPACING_MS = 20;
+/** First polls in progress at once, across tenants. */
+const START_CONCURRENCY = 32;
 
 /**
  * The composition root: builds every part from the configuration and wires them. Nothing else
@@ -111,6 +113,7 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
     onSpill: () => metrics.spooledBlobs.inc(),
   });
   const globalLimit = pLimit(c.maxInflightBlobs);
+  const startGate = pLimit(START_CONCURRENCY);
   let reportFatal: (error: ConnectorError) => void = () => undefined;
   const fatal = new Promise<ConnectorError>((resolve) => (reportFatal = resolve));
 
@@ -138,6 +141,7 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
       store,
       spool,
       globalLimit,
+      startGate,
       normalize: (record) => normalize(record, { tenantId: tenant.id, now: () => new Date(clock.now()) }),
       recentIds: recentIds.get(tenant.id) ?? new RecentEventIds(c.dedupeEventIdsPerTenant),
       clock,

@@ -56,6 +56,12 @@ export interface TenantPollerDeps {
   spool: BlobSpool;
   /** Shared by every tenant: caps blobs in flight process-wide. */
   globalLimit: LimitFunction;
+  /**
+   * Shared by every tenant: caps subscription checks (a tenant's first calls: token, list, start) in
+   * progress at once, so thousands of tenants starting together queue here, not in the HTTP pool.
+   * Listing and downloads never wait for it, so a tenant with a backlog cannot hold others back.
+   */
+  startGate?: LimitFunction | undefined;
   /** Records for side topics that commit with a blob (drives, digests); optional. */
   sideRecords?: SideRecordHooks | undefined;
   normalize: (record: unknown) => NormalizeResult;
@@ -167,7 +173,10 @@ export class TenantPoller {
   async #pollOnce(stop: AbortSignal): Promise<boolean> {
     const { clock, settings, api } = this.#d;
     const tracker = this.#requireTracker();
-    await this.#ensureSubscribed(stop);
+    if (!this.#subscribed) {
+      const gate = this.#d.startGate;
+      await (gate === undefined ? this.#ensureSubscribed(stop) : gate(() => this.#ensureSubscribed(stop)));
+    }
     // The service judges the 7-day rule by its own clock; "caught up" is judged by the same clock,
     // or a Microsoft clock a fraction of a second behind ours made every poll list twice.
     const serverNowMs = clock.now() + (api.serverClockOffsetMs?.() ?? 0);
