@@ -161,6 +161,7 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
         maxBackoffMs: c.maxBackoffSeconds * 1000,
         idleCursorSaveIntervalMs: c.idleCursorSaveIntervalSeconds * 1000,
         startDelayMs,
+        idlePollIntervalMs: c.idlePollIntervalSeconds * 1000,
       },
     });
   };

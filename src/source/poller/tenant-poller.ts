@@ -20,6 +20,9 @@ import { BlobWorker, toConnectorError } from './blob-worker.ts';
 import { planWindow } from './window-planner.ts';
 import { describeStatus, statusForError, TENANT_STATUSES, type TenantStatus, type TenantStatusName } from './tenant-status.ts';
 
+/** Listings in a row that found nothing new before a tenant counts as idle (see idlePollIntervalMs). */
+const IDLE_POLLS = 3;
+
 /** The slice of the API client a poller uses (a fake in unit tests). */
 export interface FeedApi {
   listSubscriptions(signal?: AbortSignal): Promise<Array<{ contentType: string; status: string | undefined }>>;
@@ -45,6 +48,11 @@ export interface PollerSettings {
   idleCursorSaveIntervalMs: number;
   /** Wait this long before the first poll: many tenants start spread out instead of all at once. */
   startDelayMs?: number;
+  /**
+   * After IDLE_POLLS listings in a row found nothing new, poll this often instead of pollIntervalMs
+   * (back to pollIntervalMs as soon as one finds a blob). Absent: always pollIntervalMs.
+   */
+  idlePollIntervalMs?: number;
 }
 
 export interface TenantPollerDeps {
@@ -144,12 +152,14 @@ export class TenantPoller {
     this.#log.info({ lowerBound: initial.lowerBound, resumed: stored !== undefined }, 'Tenant poller started');
     if (settings.startDelayMs !== undefined && settings.startDelayMs > 0) await clock.sleep(settings.startDelayMs, stop).catch(() => undefined);
     let failures = 0;
+    let emptyPolls = 0;
     while (!stop.aborted) {
       try {
-        const caughtUp = await this.#pollOnce(stop);
+        const { caughtUp, listed } = await this.#pollOnce(stop);
+        emptyPolls = listed > 0 ? 0 : emptyPolls + 1;
         failures = 0;
         if (this.#status.status !== 'healthy') this.#setStatus('healthy');
-        if (caughtUp) await clock.sleep(settings.pollIntervalMs, stop);
+        if (caughtUp) await clock.sleep(this.#pollIntervalMs(emptyPolls), stop);
       } catch (error) {
         if (stop.aborted) break;
         failures += 1;
@@ -170,7 +180,13 @@ export class TenantPoller {
   }
 
   /** Lists one window and schedules its blobs. True when the listing has reached the present. */
-  async #pollOnce(stop: AbortSignal): Promise<boolean> {
+  /** An idle tenant (nothing new for a few polls) costs one listing per idle interval, not per poll. */
+  #pollIntervalMs(emptyPolls: number): number {
+    const { pollIntervalMs, idlePollIntervalMs } = this.#d.settings;
+    return emptyPolls >= IDLE_POLLS && idlePollIntervalMs !== undefined ? Math.max(pollIntervalMs, idlePollIntervalMs) : pollIntervalMs;
+  }
+
+  async #pollOnce(stop: AbortSignal): Promise<{ caughtUp: boolean; listed: number }> {
     const { clock, settings, api } = this.#d;
     const tracker = this.#requireTracker();
     if (!this.#subscribed) {
@@ -189,7 +205,7 @@ export class TenantPoller {
       endLagMs: settings.endLagMs,
       maxWindowMs: settings.maxWindowMs,
     });
-    if (window === undefined) return true;
+    if (window === undefined) return { caughtUp: true, listed: 0 };
     if (window.expiredGap !== undefined) {
       this.#d.metrics.dataLoss.inc({ tenant: this.#d.tenantId, reason: 'window-expired' });
       this.#log.error(
@@ -210,7 +226,7 @@ export class TenantPoller {
     tracker.markListedUpTo(window.endMs);
     this.#log.debug({ start: new Date(window.startMs).toISOString(), end: new Date(window.endMs).toISOString(), newBlobs: listed }, 'Window listed');
     this.#cursorTask?.request();
-    return window.endMs >= serverNowMs - settings.endLagMs - 1000;
+    return { caughtUp: window.endMs >= serverNowMs - settings.endLagMs - 1000, listed };
   }
 
   async #ensureSubscribed(stop: AbortSignal): Promise<void> {

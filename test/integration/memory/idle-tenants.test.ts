@@ -25,10 +25,12 @@ import { ChildConnector, metricSum, procMemory } from './child-connector.ts';
 
 const MiB = 2 ** 20;
 const TENANTS = Number(process.env['ONEDRIVE_IDLE_TENANTS'] ?? 10_000);
-const STEADY_MS = Number(process.env['ONEDRIVE_IDLE_STEADY_SECONDS'] ?? 60) * 1000;
+const STEADY_MS = Number(process.env['ONEDRIVE_IDLE_STEADY_SECONDS'] ?? 120) * 1000;
 const MAX_RSS = Number(process.env['ONEDRIVE_IDLE_MAX_RSS_MIB'] ?? 768) * MiB;
 const MAX_CPU_SHARE = Number(process.env['ONEDRIVE_IDLE_MAX_CPU_SHARE'] ?? 0.35);
 const POLL_SECONDS = 60;
+/** The default: after 3 empty listings a tenant is listed every 5 minutes. */
+const IDLE_POLL_SECONDS = 300;
 const SHUTDOWN_SECONDS = 30;
 const SECRET_ENV = 'ONEDRIVE_CONNECTOR_EMBEDDED_SECRET';
 const M = 'onedrive_connector_';
@@ -73,6 +75,7 @@ describe(`${TENANTS} idle tenants in one pod (issue 7 item 5)`, () => {
       connector: {
         ...base.connector,
         pollIntervalSeconds: POLL_SECONDS,
+        idlePollIntervalSeconds: IDLE_POLL_SECONDS,
         firstRunLookbackHours: 1,
         windowEndLagSeconds: 60,
         shutdownTimeoutSeconds: SHUTDOWN_SECONDS,
@@ -96,6 +99,8 @@ describe(`${TENANTS} idle tenants in one pod (issue 7 item 5)`, () => {
       throw new Error(failure(String(error)));
     });
     const warmUpMs = Date.now() - started;
+    // Three empty listings make a tenant idle (polled every IDLE_POLL_SECONDS from then on).
+    await new Promise((resolve) => setTimeout(resolve, 3 * POLL_SECONDS * 1000 + 10_000));
     const listingsBefore = sim.stats.count({ endpoint: 'subscriptions-content' });
     const cpuBefore = cpuSeconds(connector.pid);
     const steadyFrom = Date.now();
