@@ -119,14 +119,17 @@ export class CheckpointTracker {
     const positions: Record<string, number> = {};
     let anyPosition = false;
     for (const [contentId, created] of this.#pending) {
-      const p = progress?.get(contentId);
-      if (p?.done === true) continue;
+      if (progress?.get(contentId)?.done === true) continue;
       if (created < lowest) lowest = created;
-      const records = p === undefined ? this.#positions.get(contentId) : p.records;
-      if (records !== undefined && records > 0) {
-        positions[contentId] = records;
-        anyPosition = true;
-      }
+    }
+    // Positions of blobs part-way, including those loaded at start and not listed again yet: the
+    // cursor must not forget them before their blob is done.
+    const sliced = new Map(this.#positions);
+    for (const [contentId, p] of progress ?? []) if (!p.done && this.#pending.has(contentId)) sliced.set(contentId, p.records);
+    for (const [contentId, records] of sliced) {
+      if (progress?.get(contentId)?.done === true || this.#done.has(contentId) || records <= 0) continue;
+      positions[contentId] = records;
+      anyPosition = true;
     }
     const keepFrom = lowest - this.#options.overlapMs;
     const done: Record<string, string> = {};

@@ -70,6 +70,8 @@ export function embeddedConfig(sim: RunningSimulator, options: Pick<EmbeddedRunO
       // Not the full 168 h: the oldest minutes of the 7 days expire while the backlog is collected.
       firstRunLookbackHours: options.firstRunLookbackHours ?? EMBEDDED_LOOKBACK_HOURS,
       pollIntervalSeconds: 2,
+      // Simulated tenants come and go in seconds: no idle back-off.
+      idlePollIntervalSeconds: 2,
       windowEndLagSeconds: 0,
       shutdownTimeoutSeconds: 20,
       maxBackoffSeconds: 5,

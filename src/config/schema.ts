@@ -70,6 +70,13 @@ const connectorSchema = z.strictObject({
   deliveryMode: z.enum(['exactly-once', 'at-least-once']).default('exactly-once'),
   contentTypes: z.array(z.literal('Audit.SharePoint')).min(1).default(['Audit.SharePoint']),
   pollIntervalSeconds: z.number().positive().default(60),
+  /**
+   * A tenant whose last 3 listings found nothing new is polled this often instead (back to
+   * pollIntervalSeconds once a listing finds a blob). Blobs become listable 60–90 min after the
+   * activity anyway; this keeps thousands of quiet tenants from costing a listing each per minute.
+   * Set it to pollIntervalSeconds to turn it off.
+   */
+  idlePollIntervalSeconds: z.number().positive().default(300),
   /** First run (no cursor): how far back to start. The API keeps 7 days. */
   firstRunLookbackHours: z.number().positive().max(168).default(24),
   /**

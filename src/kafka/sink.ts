@@ -200,7 +200,7 @@ export class KafkaSink implements Sink {
   }
 
   private async replaceProducer(): Promise<void> {
-    this.logger.warn('Replacing the Kafka producer after a transaction that could not be ended');
+    this.logger.warn(this.transactional ? 'Replacing the Kafka producer after a transaction that could not be ended' : 'Replacing the Kafka producer after it lost its sequence state');
     await this.producer?.disconnect().catch(() => undefined);
     this.producer = undefined;
     this.producer = await this.connectProducer();

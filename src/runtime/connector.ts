@@ -68,6 +68,8 @@ export async function loadCredential(config: ConnectorConfig, env: NodeJS.Proces
 
 /** Start spacing between two tenants' first polls, at most (spread over one poll interval). */
 const START_SPACING_MS = 20;
+/** First polls in progress at once, across tenants. */
+const START_CONCURRENCY = 32;
 
 /**
  * The composition root: builds every part from the configuration and wires them. Nothing else
@@ -132,6 +134,7 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
   });
   metrics.spoolWritable.set(1);
   const globalLimit = pLimit(c.maxInflightBlobs);
+  const startGate = pLimit(START_CONCURRENCY);
   let reportFatal: (error: ConnectorError) => void = () => undefined;
   let fatalCode: string | undefined;
   const fatal = new Promise<ConnectorError>((resolve) => (reportFatal = resolve));
@@ -160,6 +163,7 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
       store,
       spool,
       globalLimit,
+      startGate,
       normalize: (record) => normalize(record, { tenantId: tenant.id, now: () => new Date(clock.now()) }),
       recentIds: recentIds.get(tenant.id) ?? new RecentEventIds(c.dedupeEventIdsPerTenant),
       clock,
@@ -182,6 +186,7 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
         maxBackoffMs: c.maxBackoffSeconds * 1000,
         idleCursorSaveIntervalMs: c.idleCursorSaveIntervalSeconds * 1000,
         startDelayMs,
+        idlePollIntervalMs: c.idlePollIntervalSeconds * 1000,
       },
     });
   };

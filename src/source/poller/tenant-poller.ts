@@ -21,6 +21,9 @@ import { WAITING_FOR_A_HUMAN, WaitingLogPolicy } from './waiting-log.ts';
 import { planWindow } from './window-planner.ts';
 import { describeStatus, statusForError, TENANT_STATUSES, type TenantStatus, type TenantStatusName } from './tenant-status.ts';
 
+/** Listings in a row that found nothing new before a tenant counts as idle (see idlePollIntervalMs). */
+const IDLE_POLLS = 3;
+
 /** The slice of the API client a poller uses (a fake in unit tests). */
 export interface FeedApi {
   listSubscriptions(signal?: AbortSignal): Promise<Array<{ contentType: string; status: string | undefined }>>;
@@ -46,6 +49,11 @@ export interface PollerSettings {
   idleCursorSaveIntervalMs: number;
   /** Wait this long before the first poll: many tenants start spread out instead of all at once. */
   startDelayMs?: number;
+  /**
+   * After IDLE_POLLS listings in a row found nothing new, poll this often instead of pollIntervalMs
+   * (back to pollIntervalMs as soon as one finds a blob). Absent: always pollIntervalMs.
+   */
+  idlePollIntervalMs?: number;
 }
 
 export interface TenantPollerDeps {
@@ -57,6 +65,12 @@ export interface TenantPollerDeps {
   spool: BlobSpool;
   /** Shared by every tenant: caps blobs in flight process-wide. */
   globalLimit: LimitFunction;
+  /**
+   * Shared by every tenant: caps subscription checks (a tenant's first calls: token, list, start) in
+   * progress at once, so thousands of tenants starting together queue here, not in the HTTP pool.
+   * Listing and downloads never wait for it, so a tenant with a backlog cannot hold others back.
+   */
+  startGate?: LimitFunction | undefined;
   /** Records for side topics that commit with a blob (drives, digests); optional. */
   sideRecords?: SideRecordHooks | undefined;
   normalize: (record: unknown) => NormalizeResult;
@@ -144,14 +158,16 @@ export class TenantPoller {
     this.#log.info({ lowerBound: initial.lowerBound, resumed: stored !== undefined }, 'Tenant poller started');
     if (settings.startDelayMs !== undefined && settings.startDelayMs > 0) await clock.sleep(settings.startDelayMs, stop).catch(() => undefined);
     let failures = 0;
+    let emptyPolls = 0;
     while (!stop.aborted) {
       try {
-        const caughtUp = await this.#pollOnce(stop);
+        const { caughtUp, listed } = await this.#pollOnce(stop);
+        emptyPolls = listed > 0 ? 0 : emptyPolls + 1;
         failures = 0;
         // A spool failure is cleared by the spool working again, not by a listing that worked.
         const spoolStill = this.#status.status === 'spool-unavailable' && this.#d.spool.problem() !== undefined;
         if (this.#status.status !== 'healthy' && !spoolStill) this.#setStatus('healthy');
-        if (caughtUp) await clock.sleep(settings.pollIntervalMs, stop);
+        if (caughtUp) await clock.sleep(this.#pollIntervalMs(emptyPolls), stop);
       } catch (error) {
         if (stop.aborted) break;
         failures += 1;
@@ -172,10 +188,19 @@ export class TenantPoller {
   }
 
   /** Lists one window and schedules its blobs. True when the listing has reached the present. */
-  async #pollOnce(stop: AbortSignal): Promise<boolean> {
+  /** An idle tenant (nothing new for a few polls) costs one listing per idle interval, not per poll. */
+  #pollIntervalMs(emptyPolls: number): number {
+    const { pollIntervalMs, idlePollIntervalMs } = this.#d.settings;
+    return emptyPolls >= IDLE_POLLS && idlePollIntervalMs !== undefined ? Math.max(pollIntervalMs, idlePollIntervalMs) : pollIntervalMs;
+  }
+
+  async #pollOnce(stop: AbortSignal): Promise<{ caughtUp: boolean; listed: number }> {
     const { clock, settings, api } = this.#d;
     const tracker = this.#requireTracker();
-    await this.#ensureSubscribed(stop);
+    if (!this.#subscribed) {
+      const gate = this.#d.startGate;
+      await (gate === undefined ? this.#ensureSubscribed(stop) : gate(() => this.#ensureSubscribed(stop)));
+    }
     // The service judges the 7-day rule by its own clock; "caught up" is judged by the same clock,
     // or a Microsoft clock a fraction of a second behind ours made every poll list twice.
     const serverNowMs = clock.now() + (api.serverClockOffsetMs?.() ?? 0);
@@ -188,7 +213,7 @@ export class TenantPoller {
       endLagMs: settings.endLagMs,
       maxWindowMs: settings.maxWindowMs,
     });
-    if (window === undefined) return true;
+    if (window === undefined) return { caughtUp: true, listed: 0 };
     if (window.expiredGap !== undefined) {
       this.#d.metrics.dataLoss.inc({ tenant: this.#d.tenantId, reason: 'window-expired' });
       this.#log.error(
@@ -209,7 +234,7 @@ export class TenantPoller {
     tracker.markListedUpTo(window.endMs);
     this.#log.debug({ start: new Date(window.startMs).toISOString(), end: new Date(window.endMs).toISOString(), newBlobs: listed }, 'Window listed');
     this.#cursorTask?.request();
-    return window.endMs >= serverNowMs - settings.endLagMs - 1000;
+    return { caughtUp: window.endMs >= serverNowMs - settings.endLagMs - 1000, listed };
   }
 
   async #ensureSubscribed(stop: AbortSignal): Promise<void> {

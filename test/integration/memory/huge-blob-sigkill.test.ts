@@ -27,6 +27,7 @@ const BLOB_BYTES = Number(process.env['ONEDRIVE_MEMORY_BLOB_BYTES'] ?? 256 * MiB
 const SECRET_ENV = 'ONEDRIVE_CONNECTOR_EMBEDDED_SECRET';
 const M = 'onedrive_connector_';
 
+/** The last cursor per key; empty while the topic cannot be read yet (the connector creates it). Polled. */
 async function latestCursors(topic: string): Promise<Map<string, Cursor>> {
   const cursors = new Map<string, Cursor>();
   await readToEnd(testKafka('sigkill-cursors'), {
@@ -37,7 +38,7 @@ async function latestCursors(topic: string): Promise<Map<string, Cursor>> {
       const decoded = decodeCursorRecord(message.key, message.value);
       if (decoded.kind === 'cursor') cursors.set(decoded.key, decoded.cursor);
     },
-  });
+  }).catch(() => undefined);
   return cursors;
 }
 

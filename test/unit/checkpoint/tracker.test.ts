@@ -95,4 +95,18 @@ describe('CheckpointTracker (DESIGN invariant 1: the cursor never covers an unac
     controller.abort(new Error('stop'));
     await expect(blocked).rejects.toThrow('stop');
   });
+
+  it('keeps the position inside a sliced blob until the blob is done, even before it is listed again', async () => {
+    const tracker = new CheckpointTracker({ ...start, positions: { huge: 4_000 } }, { maxInFlight: 10, overlapMs: 0 });
+    expect(tracker.position('huge')).toBe(4_000);
+    expect(tracker.cursor(min(1)).positions).toEqual({ huge: 4_000 });
+    await tracker.track({ contentId: 'huge', createdMs: min(1) });
+    tracker.apply(new Map([['huge', { done: false, records: 9_000 }]]));
+    expect(tracker.cursor(min(2)).positions).toEqual({ huge: 9_000 });
+    // In a group that finishes it, the blob counts as done and its position is gone.
+    expect(tracker.cursor(min(2), new Map([['huge', { done: true }]])).positions).toBeUndefined();
+    tracker.apply(new Map([['huge', { done: true }]]));
+    expect(tracker.position('huge')).toBe(0);
+    expect(tracker.cursor(min(3)).positions).toBeUndefined();
+  });
 });

@@ -343,6 +343,29 @@ describe('TenantPoller: first-run lookback under repeated kills', () => {
   });
 });
 
+describe('TenantPoller: idle tenants', () => {
+  it('lists an idle tenant every idlePollIntervalMs after 3 empty listings, and every pollIntervalMs again once one finds a blob', async () => {
+    const feed = new FakeFeed([]);
+    const h = await startPoller(feed, { settings: { idlePollIntervalMs: 5 * MIN, firstRunLookbackMs: 2 * H } });
+    await waitFor(() => h.clock.sleeping > 0 && feed.windows.length === 1, { what: 'the first listing' });
+    // Two more empty listings a poll interval apart make three: the tenant is idle.
+    for (const expected of [2, 3]) {
+      await advance(h.clock, MIN);
+      await waitFor(() => feed.windows.length === expected && h.clock.sleeping > 0, { what: `listing ${expected}` });
+    }
+    await advance(h.clock, 4 * MIN);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(feed.windows).toHaveLength(3);
+    // A blob arrives; the idle interval ends with a listing that finds it.
+    feed.blobs.push(blob('late', h.clock.now() - 3 * MIN, [rec('l1')]));
+    await advance(h.clock, MIN);
+    await waitFor(() => feed.windows.length === 4 && publishedIds(h).includes('l1') && h.clock.sleeping > 0, { what: 'the listing after the idle interval' });
+    await advance(h.clock, MIN);
+    await waitFor(() => feed.windows.length === 5, { what: 'a listing one poll interval later' });
+    await stopPoller(h);
+  });
+});
+
 describe('TenantPoller: restart and shutdown (invariant 6)', () => {
   it('re-lists the overlap after a restart but publishes nothing twice', async () => {
     const blobs = backlog();
