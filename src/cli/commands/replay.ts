@@ -4,7 +4,7 @@ import { createLogger } from '../../telemetry/logger.ts';
 import { DEFAULT_REPLAY_SPEED, replayFixtures, type ReplayResult } from '../../fixtures/replay.ts';
 import { formatReplayReport } from '../../fixtures/replay-report.ts';
 import { positiveNumber } from '../option-parsers.ts';
-import { formatReport, progressLine } from '../run-report.ts';
+import { formatReport, progressPrinter } from '../run-report.ts';
 import { exitSoon, onShutdownSignals } from '../signals.ts';
 import { addEmbeddedOptions } from './demo.ts';
 
@@ -34,7 +34,6 @@ export function registerReplayCommand(program: Command): void {
     const tty = process.stdout.isTTY;
     const interrupt = new AbortController();
     const release = onShutdownSignals(() => interrupt.abort());
-    let lastPrint = 0;
     let result: ReplayResult;
     try {
       result = await replayFixtures(
@@ -48,13 +47,7 @@ export function registerReplayCommand(program: Command): void {
           metricsPort: flags.metricsPort,
           logger,
           signal: interrupt.signal,
-          onProgress: (progress) => {
-            if (tty) process.stdout.write(`\r${progressLine(progress)}\x1b[K`);
-            else if (progress.elapsedMs - lastPrint >= 5000) {
-              lastPrint = progress.elapsedMs;
-              process.stdout.write(`${progressLine(progress)}\n`);
-            }
-          },
+          onProgress: progressPrinter(tty),
         },
         (brokers) => createKafka({ clientId: 'replay-census', brokers, logger }),
       );
