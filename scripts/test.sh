@@ -18,6 +18,13 @@ if [[ "$*" != *"--project unit"* ]] && ! scripts/kafka.sh status >/dev/null 2>&1
   started_kafka=1
 fi
 
+# The deployment checks (test/integration/deploy) spawn helm, hadolint and kubernetes-validate: install
+# them before the run (idempotent; helm's first build from the Go module proxy takes a few minutes, which
+# should not count against a test hook's timeout).
+if [[ "$*" != *"--project unit"* ]]; then
+  for tool in helm hadolint kubernetes-validate; do scripts/tools/$tool.sh >/dev/null; done
+fi
+
 report=.run/vitest-report.json
 rm -f "$report"
 args=("$@")
