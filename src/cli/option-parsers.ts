@@ -40,3 +40,17 @@ export function defaultBrokers(env: NodeJS.ProcessEnv = process.env): string {
   const named = env['KAFKA_BROKERS']?.trim();
   return named !== undefined && named !== '' ? named : `127.0.0.1:${env['KAFKA_PORT'] ?? '19092'}`;
 }
+
+/** A finite number ≥ 0 (fractions allowed: `--late-window 7.5`). */
+export function nonNegativeNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError('Expected a non-negative number.');
+  return n;
+}
+
+/** A finite number > 0 (`--speed 0.5` slows the simulated clock down). */
+export function positiveNumber(value: string): number {
+  const n = nonNegativeNumber(value);
+  if (n === 0) throw new InvalidArgumentError('Expected a positive number.');
+  return n;
+}

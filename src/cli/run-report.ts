@@ -51,6 +51,18 @@ export async function censusOfTopics(kafka: Kafka, topics: { events: string; dea
   return census;
 }
 
+/** Progress on a terminal: one line rewritten in place; elsewhere (CI logs) a line every 5 s. */
+export function progressPrinter(tty: boolean | undefined): (progress: EmbeddedProgress) => void {
+  let lastPrint = 0;
+  return (progress) => {
+    if (tty === true) process.stdout.write(`\r${progressLine(progress)}\x1b[K`);
+    else if (progress.elapsedMs - lastPrint >= 5000) {
+      lastPrint = progress.elapsedMs;
+      process.stdout.write(`${progressLine(progress)}\n`);
+    }
+  };
+}
+
 export function progressLine(progress: EmbeddedProgress): string {
   const parts = progress.tenants.map((t) => `${t.id.slice(0, 8)} ${t.status.status}${t.caughtUp ? ' ✓' : ''} ${t.published}`);
   return `[${(progress.elapsedMs / 1000).toFixed(0).padStart(3)}s] events published: ${parts.join(' | ')}`;

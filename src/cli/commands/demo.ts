@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { createKafka } from '../../kafka/client.ts';
 import { createLogger } from '../../telemetry/logger.ts';
 import { runEmbedded, type EmbeddedRunOptions } from '../embedded-pipeline.ts';
-import { censusOfTopics, formatReport, progressLine } from '../run-report.ts';
+import { censusOfTopics, formatReport, progressPrinter } from '../run-report.ts';
 import { brokerList, defaultBrokers, port, positiveInteger } from '../option-parsers.ts';
 import { exitSoon, onShutdownSignals } from '../signals.ts';
 
@@ -21,7 +21,6 @@ export async function runEmbeddedCommand(simulator: EmbeddedRunOptions['simulato
   const tty = process.stdout.isTTY;
   const interrupt = new AbortController();
   const release = onShutdownSignals(() => interrupt.abort());
-  let lastPrint = 0;
   let result: Awaited<ReturnType<typeof runEmbedded>>;
   try {
     result = await runEmbedded({
@@ -33,13 +32,7 @@ export async function runEmbeddedCommand(simulator: EmbeddedRunOptions['simulato
       metricsPort: options.metricsPort,
       logger,
       signal: interrupt.signal,
-      onProgress: (progress) => {
-        if (tty) process.stdout.write(`\r${progressLine(progress)}\x1b[K`);
-        else if (progress.elapsedMs - lastPrint >= 5000) {
-          lastPrint = progress.elapsedMs;
-          process.stdout.write(`${progressLine(progress)}\n`);
-        }
-      },
+      onProgress: progressPrinter(tty),
     });
   } catch (error) {
     // Start-up failed: runEmbedded closed what it opened. Say so and end, whatever else lingers.

@@ -6,6 +6,7 @@ import { readKeyFile } from '../../fixtures/anonymize-folder.ts';
 import { recordTenant } from '../../fixtures/recorder.ts';
 import { createTenantApi } from '../../fixtures/tenant-api.ts';
 import { createLogger } from '../../telemetry/logger.ts';
+import { nonNegativeNumber } from '../option-parsers.ts';
 import { onShutdownSignals } from '../signals.ts';
 
 interface RecordFlags {
@@ -32,12 +33,6 @@ export function parseInstant(value: string, nowMs: number = Date.now()): number 
   return ms;
 }
 
-function nonNegative(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('Expected a non-negative number.');
-  return n;
-}
-
 /** A short tenant name for tenant.json (also `<name>.onmicrosoft.com` at the simulator's token endpoint). */
 function shortName(flags: RecordFlags, displayName: string | undefined): string {
   const raw = flags.name ?? displayName ?? 'recorded';
@@ -60,8 +55,8 @@ export function registerRecordCommand(program: Command): void {
     .option('--name <name>', "tenant short name written to tenant.json (default: the tenant's displayName)")
     .option('--anonymize <keyfile>', 'pseudonymise with the keyed hash in this file before anything is written')
     .option('--names', 'with --anonymize: also pseudonymise file, folder and site names (extensions kept)', false)
-    .option('--poll-interval <seconds>', 'pause between listing passes while --until is in the future', nonNegative, 60)
-    .option('--late-window <minutes>', 'keep listing this long after --until for blobs listed late', nonNegative, 0)
+    .option('--poll-interval <seconds>', 'pause between listing passes while --until is in the future', nonNegativeNumber, 60)
+    .option('--late-window <minutes>', 'keep listing this long after --until for blobs listed late', nonNegativeNumber, 0)
     .action(async (flags: RecordFlags) => {
       const logger = createLogger({ level: process.env['LOG_LEVEL'] ?? 'info' });
       const config = await loadConfigFile(flags.config);

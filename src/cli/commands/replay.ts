@@ -1,31 +1,26 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { createKafka } from '../../kafka/client.ts';
 import { createLogger } from '../../telemetry/logger.ts';
-import { DEFAULT_REPLAY_SPEED, replayFixtures } from '../../fixtures/replay.ts';
+import { DEFAULT_REPLAY_SPEED, replayFixtures, type ReplayResult } from '../../fixtures/replay.ts';
 import { formatReplayReport } from '../../fixtures/replay-report.ts';
-import { formatReport, progressLine } from '../run-report.ts';
-import { onShutdownSignals } from '../signals.ts';
+import { positiveNumber } from '../option-parsers.ts';
+import { formatReport, progressPrinter } from '../run-report.ts';
+import { exitSoon, onShutdownSignals } from '../signals.ts';
 import { addEmbeddedOptions } from './demo.ts';
 
 interface ReplayFlags {
   fixtures: string;
-  brokers: string;
+  brokers: string[];
   mode: 'exactly-once' | 'at-least-once';
-  timeout: string;
-  metricsPort: string;
+  timeout: number;
+  metricsPort: number;
   speed: number;
-}
-
-function positiveNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('Expected a positive number.');
-  return n;
 }
 
 /**
  * `replay`: recorded tenants → simulator on a compressed clock → connector → Kafka, until every
  * recorded blob is collected (or the timeout). Exits 1 when a recorded blob was not collected,
- * naming it and why (fixtures/README.md, "The replay report").
+ * naming it and why (fixtures/README.md, "Replaying").
  */
 export function registerReplayCommand(program: Command): void {
   addEmbeddedOptions(
@@ -36,34 +31,41 @@ export function registerReplayCommand(program: Command): void {
       .option('--speed <factor>', 'simulated time runs this many times faster than the wall clock, so late blobs appear in seconds', positiveNumber, DEFAULT_REPLAY_SPEED),
   ).action(async (flags: ReplayFlags) => {
     const logger = createLogger({ level: process.env['LOG_LEVEL'] ?? 'warn' });
-    const brokers = flags.brokers.split(',');
-    const topicPrefix = `replay-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}.`;
     const tty = process.stdout.isTTY;
-    const interrupted = new AbortController();
-    const release = onShutdownSignals(() => interrupted.abort());
-    let lastPrint = 0;
-    const result = await replayFixtures(
-      {
-        fixturesDir: flags.fixtures,
-        speed: flags.speed,
-        brokers,
-        deliveryMode: flags.mode,
-        topicPrefix,
-        timeoutMs: Number(flags.timeout) * 1000,
-        metricsPort: Number(flags.metricsPort),
-        logger,
-        onProgress: (progress) => {
-          if (interrupted.signal.aborted) throw new Error('Interrupted');
-          if (tty) process.stdout.write(`\r${progressLine(progress)}\x1b[K`);
-          else if (progress.elapsedMs - lastPrint >= 5000) {
-            lastPrint = progress.elapsedMs;
-            process.stdout.write(`${progressLine(progress)}\n`);
-          }
+    const interrupt = new AbortController();
+    const release = onShutdownSignals(() => interrupt.abort());
+    let result: ReplayResult;
+    try {
+      result = await replayFixtures(
+        {
+          fixturesDir: flags.fixtures,
+          speed: flags.speed,
+          brokers: flags.brokers,
+          deliveryMode: flags.mode,
+          topicPrefix: `replay-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}.`,
+          timeoutMs: flags.timeout * 1000,
+          metricsPort: flags.metricsPort,
+          logger,
+          signal: interrupt.signal,
+          onProgress: progressPrinter(tty),
         },
-      },
-      (list) => createKafka({ clientId: 'replay-census', brokers: list, logger }),
-    ).finally(release);
+        (brokers) => createKafka({ clientId: 'replay-census', brokers, logger }),
+      );
+    } catch (error) {
+      // Start-up failed (runEmbedded closed what it opened) or the fixture folder is unusable.
+      if (tty) process.stdout.write('\n');
+      release();
+      exitSoon(1);
+      throw error;
+    }
+    release();
     if (tty) process.stdout.write('\n');
+    if (result.run.interrupted) {
+      process.stderr.write(`replay interrupted before every recorded blob was collected; stopped ${result.run.drained ? 'cleanly' : 'at the shutdown deadline'}.\n`);
+      process.exitCode = 130;
+      exitSoon(130, 1000);
+      return;
+    }
     process.stdout.write(formatReport(result.run, result.output.census));
     process.stdout.write(formatReplayReport(result.report));
     process.exitCode = result.exitCode;

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { createLogger } from '../../telemetry/logger.ts';
-import { integer } from '../option-parsers.ts';
+import { integer, positiveNumber } from '../option-parsers.ts';
 import { SCENARIOS, startSimulator, THROTTLE_STYLES, type Scenario, type TenantOptions, type ThrottleStyle } from '../../simulator/index.ts';
 
 interface SimulateFlags {
@@ -48,7 +48,7 @@ export function registerSimulateCommand(program: Command): void {
     .option('--page-size <n>', 'listing entries per page (default 100)', integer)
     .option('--events-per-hour <n>', 'synthetic records per tenant per hour (default 60)', integer)
     .option('--fixtures <dir>', 'also serve the recorded tenants in this folder (fixtures/README.md)')
-    .option('--speed <factor>', 'simulated time runs this many times faster than the wall clock (late fixture blobs appear sooner)', Number)
+    .option('--speed <factor>', 'simulated time runs this many times faster than the wall clock (late fixture blobs appear sooner)', positiveNumber)
     .option('--ca-out <file>', 'write the CA certificate (PEM) here')
     .option('--client-cert-out <file>', 'write the accepted client certificate (PEM) here')
     .option('--client-key-out <file>', 'write the client certificate private key (PEM) here')
