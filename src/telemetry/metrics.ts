@@ -111,6 +111,12 @@ export function createMetrics(registry: Registry = new Registry()) {
       buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60],
       registers: reg,
     }),
+    blobListedToCommittedSeconds: new Histogram({
+      name: `${PREFIX}blob_listed_to_committed_seconds`,
+      help: 'Time from a blob appearing in a listing to its delivery committed (queueing, download, parse, Kafka).',
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900, 3600],
+      registers: reg,
+    }),
   };
 }
 

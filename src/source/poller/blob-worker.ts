@@ -46,7 +46,7 @@ export class BlobWorker {
   }
 
   /** Download, publish, mark done; retried until it is delivered or proven permanently unreadable. */
-  async process(item: ContentListing, stop: AbortSignal): Promise<void> {
+  async process(item: ContentListing, stop: AbortSignal, listedAtMs = this.#d.clock.now()): Promise<void> {
     const { metrics, settings, clock } = this.#d;
     const tracker = this.#c.tracker;
     const ref: BlobRef = { tenantId: this.#d.tenantId, contentId: item.contentId, contentUri: item.contentUri };
@@ -83,6 +83,7 @@ export class BlobWorker {
           this.#count(tally, item.contentId);
           metrics.blobs.inc({ tenant, outcome: 'delivered' });
           this.#c.onCommitted();
+          metrics.blobListedToCommittedSeconds.observe((clock.now() - listedAtMs) / 1000);
           this.#c.log.debug({ contentId: item.contentId, bytes: content.sizeBytes, ...tally.summary() }, 'Blob delivered');
           return;
         } catch (error) {

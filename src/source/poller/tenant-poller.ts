@@ -203,7 +203,8 @@ export class TenantPoller {
 
   #spawn(item: ContentListing, stop: AbortSignal): void {
     const worker = this.#requireWorker();
-    const task = this.#limit(() => this.#d.globalLimit(() => worker.process(item, stop)));
+    const listedAtMs = this.#d.clock.now();
+    const task = this.#limit(() => this.#d.globalLimit(() => worker.process(item, stop, listedAtMs)));
     const tracked = task.catch((error: unknown) => this.#log.error({ err: error, contentId: item.contentId }, 'Blob handling failed unexpectedly'));
     this.#inflight.add(tracked);
     void tracked.finally(() => this.#inflight.delete(tracked));
