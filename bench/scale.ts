@@ -81,13 +81,14 @@ export async function idleTenantsRun(tenants: number, seconds: number, steadySec
     const steadyCpuCores = cpuBefore === undefined || cpuAfter === undefined ? undefined : (cpuAfter - cpuBefore) / ((performance.now() - steadyFrom) / 1000);
     sampler.sample();
     sampler.stop();
+    const measuredSeconds = (performance.now() - connector.startedAt) / 1000;
     const polled = new Set(sim.stats.requests.filter((r) => r.endpoint === 'subscriptions-content' && r.status === 200).map((r) => r.tenantId)).size;
     const stopping = performance.now();
     const exitCode = await child.stop(60_000);
     const result = {
       tenants,
       polledTenants: polled,
-      seconds: (performance.now() - connector.startedAt) / 1000,
+      seconds: measuredSeconds,
       peakRssMiB: Math.max(sampler.highWaterMark, sampler.peak) / MiB,
       steadyCpuCores,
       stopSeconds: (performance.now() - stopping) / 1000,

@@ -21,6 +21,21 @@ const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
  * (`partner.acme.com/shared documents/…`) is read as host + path; one starting with `/` as a path.
  */
 export function splitUrl(value: string): SplitUrl {
+  // Each record's ObjectId is split twice (its file location, then its drive): the same string
+  // object, so an identity check answers the second call without hashing a long unique string.
+  if (value === last.value) return last.split;
+  last = { value, split: splitUncached(value) };
+  return last.split;
+}
+
+let last: { value: string | undefined; split: SplitUrl } = { value: undefined, split: { host: '', segments: [] } };
+
+/**
+ * splitUrl for values that repeat across records (SiteUrl: one per site, many records each), cached.
+ * The profile showed URL splitting as the normalizer's largest cost. Results are immutable; the cache
+ * is small and simply emptied when full.
+ */
+export function splitRepeatedUrl(value: string): SplitUrl {
   const cached = SPLIT_CACHE.get(value);
   if (cached !== undefined) return cached;
   const split = splitUncached(value);
@@ -29,11 +44,6 @@ export function splitUrl(value: string): SplitUrl {
   return split;
 }
 
-/**
- * Records of one blob repeat the same SiteUrl, and each record's ObjectId is split twice (its file
- * location and its drive): the profile showed URL splitting as the normalizer's largest cost. Results
- * are immutable; the cache is small and simply emptied when full.
- */
 const SPLIT_CACHE = new Map<string, SplitUrl>();
 const SPLIT_CACHE_ENTRIES = 4096;
 
@@ -122,7 +132,9 @@ export function locateFile(inputs: LocationInputs): FileLocation | null {
   if (last === undefined || (expected !== null && !sameName(last, expected))) return fromSite;
   const fromObjectId = { name: last, directory: directoryOf(fromObject.slice(0, -1)) };
   if (fromSite === null || inputs.siteUrl === null) return fromObjectId;
-  return fromObjectId.directory.toLowerCase().endsWith(relativeFolder(inputs.relativeUrl, last).toLowerCase()) ? fromObjectId : fromSite;
+  const folder = relativeFolder(inputs.relativeUrl, last);
+  const consistent = fromObjectId.directory.endsWith(folder) || fromObjectId.directory.toLowerCase().endsWith(folder.toLowerCase());
+  return consistent ? fromObjectId : fromSite;
 }
 
 /** SourceRelativeUrl as a folder path ending in `/` (without the file name sharing records append). */
@@ -141,7 +153,7 @@ function relativeSegments(relativeUrl: string | null, fileName: string): readonl
  * records) and may or may not start with `/` — both are handled. SiteUrl's trailing slash varies.
  */
 export function directoryFromSite(siteUrl: string | null, relativeUrl: string | null, fileName: string | null): string {
-  const site = siteUrl === null ? [] : splitUrl(siteUrl).segments;
+  const site = siteUrl === null ? [] : splitRepeatedUrl(siteUrl).segments;
   const segments = relativeSegments(relativeUrl, fileName ?? '');
   // The folder is read as a path once more, as it always was: that only changes segments whose
   // decoded text holds a '/' or a '%', so the segments are used as they are unless one does.
@@ -151,8 +163,9 @@ export function directoryFromSite(siteUrl: string | null, relativeUrl: string | 
   return directoryOf(overlaps ? relative : [...site, ...relative]);
 }
 
+/** Case-insensitive; most pairs are equal as they are, which needs no lower-cased copies. */
 function sameName(a: string, b: string): boolean {
-  return a.toLowerCase() === b.toLowerCase();
+  return a === b || a.toLowerCase() === b.toLowerCase();
 }
 
 export interface Destination {
