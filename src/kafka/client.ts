@@ -27,11 +27,24 @@ export function createKafka(options: KafkaClientOptions): Kafka {
   });
 }
 
+/**
+ * kafkajs logs every error response at ERROR ("Response AddPartitionsToTxn…" with CONCURRENT_TRANSACTIONS,
+ * say) and every attempt of its retrier ("Failed to send messages", with retryCount) — also when the
+ * next attempt succeeds. Those are conditions it retries by itself: debug. A failure that survives the
+ * retries reaches our code as an exception, which maps and reports it once.
+ */
+export function kafkajsLevel(namespace: string, level: logLevel, log: { message: string; [key: string]: unknown }): logLevel {
+  if (level !== logLevel.ERROR && level !== logLevel.WARN) return level;
+  const retried = 'retryCount' in log || 'retryTime' in log || (namespace === 'Connection' && log.message.startsWith('Response '));
+  return retried ? logLevel.INFO : level;
+}
+
 function pinoLogCreator(logger: Logger): logCreator {
   return () =>
-    ({ namespace, level, log }: LogEntry) => {
+    ({ namespace, level: given, log }: LogEntry) => {
       const { message, timestamp: _timestamp, ...fields } = log;
       const line = { namespace, ...fields };
+      const level = kafkajsLevel(namespace, given, log);
       switch (level) {
         case logLevel.ERROR:
           logger.error(line, message);
