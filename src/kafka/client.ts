@@ -28,31 +28,41 @@ export function createKafka(options: KafkaClientOptions): Kafka {
 }
 
 /**
- * kafkajs logs every error response at ERROR ("Response AddPartitionsToTxn…" with CONCURRENT_TRANSACTIONS,
- * say) and every attempt of its retrier ("Failed to send messages", with retryCount) — also when the
- * next attempt succeeds. Those are conditions it retries by itself: debug. A failure that survives the
- * retries reaches our code as an exception, which maps and reports it once.
+ * Producer retries. kafkajs waits 300 ms before its first retry; the usual retriable answer inside a
+ * transaction is CONCURRENT_TRANSACTIONS (the coordinator is still writing the previous commit's
+ * markers, a few ms), which the Java client retries after 20 ms. Unlimited, as kafkajs requires for an
+ * idempotent producer; a broker that stays away still surfaces through the request timeout.
  */
-export function kafkajsLevel(namespace: string, level: logLevel, log: { message: string; [key: string]: unknown }): logLevel {
-  if (level !== logLevel.ERROR && level !== logLevel.WARN) return level;
-  const retried = 'retryCount' in log || 'retryTime' in log || (namespace === 'Connection' && log.message.startsWith('Response '));
-  return retried ? logLevel.INFO : level;
+export const PRODUCER_RETRY = { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 20, maxRetryTime: 30_000 };
+
+/**
+ * kafkajs logs a failed attempt at ERROR and then retries it itself (the entry carries `retryCount`,
+ * or comes from the connection layer, below any retry decision).
+ * That is not an error of ours: if the retries give up, the error reaches our code and is logged
+ * there once, with what it means. Such entries go to debug.
+ */
+export function kafkaLogLevel(level: logLevel, namespace: string, fields: Record<string, unknown>): 'error' | 'warn' | 'debug' | 'trace' {
+  // The connection layer logs every failed request and response at ERROR before handing the error
+  // up to the layer that decides whether to retry (it logs again, with retryCount, if it does).
+  const retrying = namespace === 'Connection' || typeof fields.retryCount === 'number' || typeof fields.retryTime === 'number';
+  if (level === logLevel.ERROR) return retrying ? 'debug' : 'error';
+  if (level === logLevel.WARN) return retrying ? 'debug' : 'warn';
+  return level === logLevel.INFO ? 'debug' : 'trace';
 }
 
 function pinoLogCreator(logger: Logger): logCreator {
   return () =>
-    ({ namespace, level: given, log }: LogEntry) => {
+    ({ namespace, level, log }: LogEntry) => {
       const { message, timestamp: _timestamp, ...fields } = log;
       const line = { namespace, ...fields };
-      const level = kafkajsLevel(namespace, given, log);
-      switch (level) {
-        case logLevel.ERROR:
+      switch (kafkaLogLevel(level, namespace, fields)) {
+        case 'error':
           logger.error(line, message);
           break;
-        case logLevel.WARN:
+        case 'warn':
           logger.warn(line, message);
           break;
-        case logLevel.INFO:
+        case 'debug':
           logger.debug(line, message);
           break;
         default:
