@@ -55,7 +55,7 @@ export async function e2eRun(mode: 'exactly-once' | 'at-least-once', backlog: E2
     const broker = brokerPid();
     const cpu0 = { self: selfCpuSeconds(), child: procCpuSeconds(child.pid), broker: broker === undefined ? undefined : procCpuSeconds(broker) };
     const started = connector.startedAt;
-    const { text, finished } = await waitForMetrics(child, started + timeoutSeconds * 1000, (t) => metricSum(t, `${M}events_published_total`) >= expected && metricSum(t, `${M}inflight_blobs`) === 0, 100);
+    const { text, finished } = await waitForMetrics(child, started + timeoutSeconds * 1000, (t) => metricSum(t, `${M}events_published_total`) >= expected && metricSum(t, `${M}inflight_blobs`) === 0, 250);
     const seconds = (performance.now() - started) / 1000;
     const cpu = {
       simulatorAndBench: selfCpuSeconds() - cpu0.self,
