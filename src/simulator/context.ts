@@ -3,6 +3,7 @@ import type { Logger } from '../telemetry/logger.ts';
 import type { TokenSigner } from './entra/access-token.ts';
 import type { AssertionVerifier } from './entra/client-assertion.ts';
 import type { FaultController } from './faults.ts';
+import type { LatencyModel } from './latency.ts';
 import type { ThrottleStyle } from './options.ts';
 import type { RequestStats } from './stats.ts';
 import type { Tenant } from './tenants.ts';
@@ -24,6 +25,10 @@ export interface SimContext {
   faults: FaultController;
   stats: RequestStats;
   throttle: Throttle;
+  /** Set when the simulator answers with modelled delays (options.latency). */
+  latency?: LatencyModel | undefined;
+  /** Blob bodies kept in memory, by tenant and contentId (options.blobBodiesInMemory). */
+  blobBodies?: Map<string, Buffer> | undefined;
   settings: {
     pageSize: number;
     lowercaseNextPageProbability: number;

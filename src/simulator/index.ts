@@ -10,7 +10,9 @@ import { FixtureCatalog } from './data/fixture-catalog.ts';
 import { computeGroundTruth, type GroundTruth, type GroundTruthQuery } from './data/ground-truth.ts';
 import { TokenSigner } from './entra/access-token.ts';
 import { AssertionVerifier } from './entra/client-assertion.ts';
+import { blobBody } from './api/blob.ts';
 import { FaultController, type FaultControls, type FaultSpec } from './faults.ts';
+import { LatencyModel } from './latency.ts';
 import { DEFAULTS, type SimulatorOptions } from './options.ts';
 import { createRequestHandler } from './server.ts';
 import { RequestStats } from './stats.ts';
@@ -20,6 +22,8 @@ import { Throttle } from './throttle.ts';
 import { generateClientCertificate, generateTlsMaterial, thumbprints, type ClientCertificate } from './tls.ts';
 
 export type { SimulatorOptions, TenantOptions, Scenario, ThrottleStyle } from './options.ts';
+export type { LatencyOptions } from './latency.ts';
+export { LATENCY_DEFAULTS } from './latency.ts';
 export { SCENARIOS, THROTTLE_STYLES } from './options.ts';
 export type { FaultSpec, FaultControls, FaultUpdate } from './faults.ts';
 export type { RequestStats, RequestRecord, RequestFilter, EndpointName, TenantStats } from './stats.ts';
@@ -63,6 +67,11 @@ export interface RunningSimulator {
   disableSubscription(tenantId: string, contentType?: string): void;
   /** The JSON object the CLI prints as its start line. */
   describe(): Record<string, unknown>;
+  /**
+   * With `blobBodiesInMemory`: generates the body of every blob created so far (all tenants) so no
+   * download pays for generation; returns the bytes held. 0 when the option is off.
+   */
+  pregenerateBlobs(): number;
   /** Stops listening and drops open connections. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -109,6 +118,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     }),
     stats: new RequestStats(),
     throttle: new Throttle(options.throttleWindow ?? DEFAULTS.throttleWindow),
+    latency: options.latency === undefined || options.latency === false ? undefined : new LatencyModel(options.latency === true ? {} : options.latency, String(options.seed ?? DEFAULTS.seed)),
+    blobBodies: options.blobBodiesInMemory === true ? new Map<string, Buffer>() : undefined,
     settings: {
       pageSize: options.pageSize ?? DEFAULTS.pageSize,
       lowercaseNextPageProbability: options.lowercaseNextPageProbability ?? DEFAULTS.lowercaseNextPageProbability,
@@ -172,6 +183,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       pageSize: ctx.settings.pageSize,
       tenants: sim.tenants.map((t) => ({ id: t.id, name: t.name, plan: t.plan, scenario: t.scenario, source: t.source })),
     }),
+    pregenerateBlobs: () => {
+      const bodies = ctx.blobBodies;
+      if (bodies === undefined) return 0;
+      let bytes = 0;
+      for (const tenant of tenants.values()) {
+        for (const entry of tenant.catalog.blobsBetween(0, clock.now() + 1)) bytes += blobBody(bodies, tenant, entry).length;
+      }
+      return bytes;
+    },
     close: () => {
       closed ??= new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -1,5 +1,6 @@
 import type { Clock } from '../contracts/clock.ts';
 import type { Logger } from '../telemetry/logger.ts';
+import type { LatencyOptions } from './latency.ts';
 import type { ThrottleWindow } from './throttle.ts';
 
 /**
@@ -90,6 +91,16 @@ export interface SimulatorOptions {
   recordsPerBlob?: number;
   /** Extra minutes the 7-day start-time rule tolerates (observed ~60, o365-api.md §1.7). Default 0. */
   retentionSlackMinutes?: number;
+  /**
+   * Answer with Microsoft-like delays (latency.ts): `true` for the defaults, or the figures to use.
+   * Off by default, so tests stay fast; benchmarks turn it on.
+   */
+  latency?: boolean | LatencyOptions;
+  /**
+   * Keep each blob body in memory once generated (and `pregenerateBlobs()` makes them all up front),
+   * so a benchmark measures the client, not the generator. Blobs a fault damages are still generated.
+   */
+  blobBodiesInMemory?: boolean;
   logger?: Logger;
 }
 

@@ -3,6 +3,7 @@ import { mkdtemp, rm, statfs, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
+import { inMemorySource } from '../parse/in-memory.ts';
 import { ConnectorError } from '../contracts/errors.ts';
 import type { ByteBudget } from '../util/byte-budget.ts';
 
@@ -186,7 +187,8 @@ function memoryBlob(chunks: Uint8Array[], size: number, memory: ByteBudget): Spo
     sizeBytes: size,
     onDisk: false,
     // A snapshot of the chunk list: release() empties it, and a reader must not see that mid-read.
-    open: () => toAsync([...chunks]),
+    // In memory, the parser may take the whole blob at once (the hot path, src/parse/in-memory.ts).
+    open: () => inMemorySource([...chunks], size),
     release: () => {
       if (!released) {
         released = true;
@@ -194,17 +196,6 @@ function memoryBlob(chunks: Uint8Array[], size: number, memory: ByteBudget): Spo
         chunks.length = 0;
       }
       return Promise.resolve();
-    },
-  };
-}
-
-function toAsync(chunks: readonly Uint8Array[]): AsyncIterable<Uint8Array> {
-  return {
-    [Symbol.asyncIterator]: () => {
-      let index = 0;
-      return {
-        next: () => Promise.resolve(index < chunks.length ? { done: false as const, value: chunks[index++]! } : { done: true as const, value: undefined }),
-      };
     },
   };
 }

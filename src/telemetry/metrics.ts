@@ -258,6 +258,12 @@ export function createMetrics(registry: Registry = new Registry(), options: Metr
       buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60],
       registers: reg,
     }),
+    blobListedToCommittedSeconds: new Histogram({
+      name: `${PREFIX}blob_listed_to_committed_seconds`,
+      help: 'Time from a blob appearing in a listing to its delivery committed (queueing, download, parse, Kafka).',
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900, 3600],
+      registers: reg,
+    }),
     kafkaProduceDuration: new Histogram({
       name: `${PREFIX}kafka_produce_duration_seconds`,
       help: 'Time of one Kafka send (a batch of records) until the broker acknowledged it, by result (ok, error).',

@@ -75,6 +75,11 @@ export async function streamBlob(ctx: SimContext, tenant: Tenant, entry: BlobEnt
   res.sendDate = false;
   res.writeHead(200, { ...serviceHeaders(ctx.clock), 'Content-Type': 'application/json; charset=utf-8' });
   const limit = plan.resetAfterBytes ?? plan.truncateAfterBytes ?? plan.stallAfterBytes;
+  const pace = ctx.latency?.pacer();
+  if (ctx.blobBodies !== undefined && limit === undefined && plan.corruptIndex === undefined) {
+    await sendBody(res, blobBody(ctx.blobBodies, tenant, entry), pace);
+    return;
+  }
   let sent = 0;
   let buffer = tenant.catalog.prefix(entry) + '[';
   let index = 0;
@@ -96,6 +101,7 @@ export async function streamBlob(ctx: SimContext, tenant: Tenant, entry: BlobEnt
     const more = res.write(data);
     if (final) res.end();
     else if (!more) await drained(res);
+    await pace?.(sent);
     return true;
   };
 
@@ -113,4 +119,37 @@ export async function streamBlob(ctx: SimContext, tenant: Tenant, entry: BlobEnt
   }
   buffer += ']';
   await flush(true);
+}
+
+/** The undamaged body of a blob, exactly as streamBlob generates it. */
+export function generateBody(tenant: Tenant, entry: BlobEntry): Buffer {
+  const parts: string[] = [tenant.catalog.prefix(entry), '['];
+  let index = 0;
+  for (const record of tenant.catalog.records(entry)) parts.push(index++ > 0 ? ',' : '', record.json);
+  parts.push(']');
+  return Buffer.from(parts.join(''), 'utf8');
+}
+
+/** A body kept in memory (blobBodiesInMemory): generated once, then served from the map. */
+export function blobBody(bodies: Map<string, Buffer>, tenant: Tenant, entry: BlobEntry): Buffer {
+  const key = `${tenant.id}/${entry.contentId}`;
+  let body = bodies.get(key);
+  if (body === undefined) {
+    body = generateBody(tenant, entry);
+    bodies.set(key, body);
+  }
+  return body;
+}
+
+async function sendBody(res: ServerResponse, body: Buffer, pace: ((sentBytes: number) => Promise<void>) | undefined): Promise<void> {
+  if (pace === undefined) {
+    res.end(body);
+    return;
+  }
+  for (let at = 0; at < body.length && !res.destroyed; at += CHUNK_CHARS) {
+    const end = Math.min(body.length, at + CHUNK_CHARS);
+    if (!res.write(body.subarray(at, end))) await drained(res);
+    await pace(end);
+  }
+  res.end();
 }

@@ -51,7 +51,8 @@ export async function guard(ctx: SimContext, req: IncomingMessage, endpoint: End
   const throttleFault = ctx.faults.get(tenant.id).throttle;
   if (ctx.faults.take(tenant.id, 'throttle')) return { refusal: throttled(method, publisher ?? GLOBAL_PUBLISHER, style, throttleFault?.retryAfterSeconds ?? 60) };
 
-  const delay = ctx.faults.delayFor(tenant.id, endpoint) + (tenant.scenario === 'faulty' && tenant.faultRng.chance(0.05) ? tenant.faultRng.int(200, 800) : 0);
+  const delay =
+    ctx.faults.delayFor(tenant.id, endpoint) + (tenant.scenario === 'faulty' && tenant.faultRng.chance(0.05) ? tenant.faultRng.int(200, 800) : 0) + (ctx.latency?.firstByteMs(endpoint) ?? 0);
   if (delay > 0) await sleep(delay);
   if (ctx.faults.take(tenant.id, 'serverErrors', endpoint)) return { refusal: AF.internal() };
   if (tenant.scenario === 'faulty' && tenant.faultRng.chance(0.05)) return { refusal: AF.internal() };

@@ -60,7 +60,7 @@ export class BlobWorker {
    * `slot` runs under the concurrency limits: downloads, parsing and their retries hold a slot;
    * waiting for the group commit does not (the tracker's in-flight cap still bounds the blob).
    */
-  async process(item: ContentListing, stop: AbortSignal, slot: Slot = (step) => step()): Promise<void> {
+  async process(item: ContentListing, stop: AbortSignal, slot: Slot = (step) => step(), listedAtMs = this.#d.clock.now()): Promise<void> {
     const { metrics, clock } = this.#d;
     const blob: BlobState = { item, ref: { tenantId: this.#d.tenantId, contentId: item.contentId, contentUri: item.contentUri }, spooled: undefined, failures: new BlobFailureHistory(), attempt: 0 };
     metrics.inflightBlobs.inc();
@@ -73,6 +73,7 @@ export class BlobWorker {
           metrics.sinkWaitSeconds.observe((clock.now() - joined.startedMs) / 1000);
           metrics.blobs.inc({ tenant: this.#d.tenantId, outcome: 'delivered' });
           this.#c.onCommitted();
+          metrics.blobListedToCommittedSeconds.observe((clock.now() - listedAtMs) / 1000);
           this.#c.log.debug({ contentId: item.contentId, bytes: blob.spooled?.sizeBytes, ...tally.summary() }, 'Blob delivered');
           return;
         } catch (error) {

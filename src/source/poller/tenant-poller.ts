@@ -250,7 +250,8 @@ export class TenantPoller {
 
   #spawn(item: ContentListing, stop: AbortSignal): void {
     const worker = this.#requireWorker();
-    const task = worker.process(item, stop, (step) => this.#limit(() => this.#d.globalLimit(step)));
+    const listedAtMs = this.#d.clock.now();
+    const task = worker.process(item, stop, (step) => this.#limit(() => this.#d.globalLimit(step)), listedAtMs);
     const tracked = task.catch((error: unknown) => this.#log.error({ err: error, contentId: item.contentId }, 'Blob handling failed unexpectedly'));
     this.#inflight.add(tracked);
     void tracked.finally(() => this.#inflight.delete(tracked));

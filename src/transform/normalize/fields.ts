@@ -53,7 +53,13 @@ export function parseCreationTime(raw: string): string | null {
   const [, y, mo, d, h, mi, s, fraction, zone] = match;
   const parts = [y, mo, d, h, mi, s].map((part) => Number(part));
   const [year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0] = parts;
-  const millis = fraction === undefined ? 0 : Number(fraction.padEnd(3, '0').slice(0, 3));
+  const millisText = fraction === undefined ? '000' : fraction.padEnd(3, '0').slice(0, 3);
+  // The common case (UTC, no offset) is checked and written without a Date: it ran once per record.
+  if (zone === undefined || zone.toUpperCase() === 'Z') {
+    if (year < 100 || !validUtcParts(year, month, day, hour, minute, second)) return null;
+    return `${y}-${mo}-${d}T${h}:${mi}:${s}.${millisText}Z`;
+  }
+  const millis = Number(millisText);
   const utc = Date.UTC(year, month - 1, day, hour, minute, second, millis);
   const check = new Date(utc);
   if (
@@ -71,6 +77,14 @@ export function parseCreationTime(raw: string): string | null {
   const iso = new Date(utc - offset).toISOString();
   // An offset can push 9999-12-31 into year 10000, which toISOString writes as +010000-…: not RFC 3339.
   return iso.length === 24 ? iso : null;
+}
+
+/** What Date.UTC would not roll over (years 0–99 it reads as 19xx; the caller refuses those). */
+function validUtcParts(year: number, month: number, day: number, hour: number, minute: number, second: number): boolean {
+  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return false;
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  const days = month === 2 ? (leap ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+  return day <= days;
 }
 
 function offsetMillis(zone: string | undefined): number {

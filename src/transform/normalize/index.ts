@@ -121,7 +121,7 @@ function normalizeRecord(input: unknown, context: NormalizeContext): NormalizeRe
       id,
       action,
       observer: 'OneDrive',
-      inserted: context.now().toISOString(),
+      inserted: insertedAt(context),
       vector: action === 'file-uploaded' ? 'UPLOADED' : action === 'file-downloaded' ? 'DOWNLOADED' : null,
       shareType: shareTypeOf(sharing),
     },
@@ -165,6 +165,14 @@ function normalizeRecord(input: unknown, context: NormalizeContext): NormalizeRe
     },
   };
   return { kind: 'event', event };
+}
+
+/** Records of one blob are normalized within the same millisecond or so: format that time once. */
+let lastInserted = { ms: Number.NaN, iso: '' };
+function insertedAt(context: NormalizeContext): string {
+  const ms = context.now().getTime();
+  if (ms !== lastInserted.ms) lastInserted = { ms, iso: new Date(ms).toISOString() };
+  return lastInserted.iso;
 }
 
 function cloudDriveIdOf(record: RawRecord): string | null {

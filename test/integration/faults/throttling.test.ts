@@ -132,7 +132,13 @@ describe('fault matrix: throttling', () => {
     await waitTenantCaughtUp(connector, run.sim, healthyId);
     const besideMs = Date.now() - started;
     const m = connector.metrics;
-    // The throttled tenant is still stuck on its quota (the simulator clock stands still) when the healthy one is done.
+    // The throttled tenant is stuck on its quota (the simulator clock stands still), the faulty one is
+    // working through its errors. The healthy one can be done (~1 s) before either has got that far:
+    // give them the time to show it, then check.
+    const deadline = Date.now() + 30_000;
+    const othersShown = async (): Promise<boolean> =>
+      (await total(m.throttled, { tenant: throttledId })) > 0 && run.sim.stats.count({ tenantId: faultyId, endpoint: 'blob' }) > 0;
+    while (!(await othersShown()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
     expect(await total(m.throttled, { tenant: throttledId })).toBeGreaterThan(0);
     await connector.stop();
 
