@@ -144,16 +144,19 @@ export class ConnectorProcess {
   }
 
   /**
-   * Caught up: every tenant committed a cursor whose lower bound is past the simulator's present,
-   * i.e. nothing is pending and the listing went past the newest blob. The lag gauge is measured at
-   * commit time, which happens on every poll (2 s), hence the 5 s of slack.
+   * Caught up: every tenant committed a cursor whose lower bound reached the simulator's present,
+   * i.e. nothing is pending and the listing went up to the newest blob. The poller plans windows by
+   * Microsoft's clock (the simulator's frozen one, from the Date header), so the bound converges on
+   * the simulator's present and no further; the lag gauge is now − bound at scrape time, so
+   * `atMs − lag` is the committed bound (1 s of slack for the scrape's own timing).
    */
   caughtUp(progress: Progress | undefined): boolean {
     if (progress === undefined) return false;
-    const maxLagSeconds = (progress.atMs - this.#options.simNowMs) / 1000 - 5;
     return this.#options.tenants.every((t) => {
       const lag = progress.lagSeconds.get(t);
-      return lag !== undefined && lag < maxLagSeconds && progress.status.get(t) === 'healthy';
+      if (lag === undefined) return false;
+      const committedBoundMs = progress.atMs - lag * 1000;
+      return committedBoundMs >= this.#options.simNowMs - 1000 && progress.status.get(t) === 'healthy';
     });
   }
 
