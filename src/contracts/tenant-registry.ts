@@ -1,4 +1,5 @@
 import type { CloudName } from '../config/clouds.ts';
+import type { Cursor } from './checkpoint.ts';
 import type { ConnectionStatus, HistoryEntry } from '../lifecycle/state-machine.ts';
 
 /** What an operator wants for a tenant; the status is what the connector observed. */
@@ -33,6 +34,8 @@ export interface TenantRecord {
   createdAt: string;
   updatedAt: string;
   deauthorizedAt?: string;
+  /** The cursor as it was when the tenant was deauthorized (the cursor record itself is tombstoned); a resume starts here. */
+  parkedCursor?: Cursor;
   legacy?: LegacyPosition;
   maintenance?: MaintenanceWindow;
   status: ConnectionStatus;

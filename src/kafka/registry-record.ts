@@ -25,6 +25,7 @@ export const tenantRecordSchema = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
   deauthorizedAt: z.string().optional(),
+  parkedCursor: z.object({ lowerBound: z.string(), done: z.record(z.string(), z.string()), updatedAt: z.string() }).loose().optional(),
   legacy: z.object({ lastCollectedTime: z.string(), lastContentIds: z.array(z.string()), importedAt: z.string() }).optional(),
   maintenance: z.object({ from: z.string(), to: z.string() }).optional(),
   status: statusSchema,

@@ -1,5 +1,6 @@
 import type { ConnectorError } from '../contracts/errors.ts';
-import { describeStatus, statusForError, type TenantStatusName } from '../source/poller/tenant-status.ts';
+import { describeStatus, statusForError, TENANT_STATUSES, type TenantStatus, type TenantStatusName } from '../source/poller/tenant-status.ts';
+import type { ConnectionStatus } from './state-machine.ts';
 
 /**
  * Why a connection is in its state. Error reasons are the poller's conditions (tenant-status.ts, where
@@ -43,9 +44,27 @@ export function remedyFor(reason: Reason): string {
   return describeStatus(reason as TenantStatusName, new Date(0)).action;
 }
 
+/** Verification found a token without the ActivityFeed.Read role (consent given before the permission was added). */
+export const ROLE_MISSING = 'AUTH_ROLE_MISSING';
+
 /** The Error reason for a failure seen by the poller or by verification. */
 export function reasonForError(error: ConnectorError): ErrorReason {
   if (error.code === 'AUTH_UNKNOWN_TENANT') return 'unknown-tenant';
+  if (error.code === ROLE_MISSING) return 'permission-missing';
   const status = statusForError(error);
   return status === 'starting' || status === 'healthy' || status === 'stopped' ? 'degraded' : status;
+}
+
+/** The /status view of a tenant whose poller is not running (waiting for consent, failed verification, paused, deauthorized). */
+export function tenantStatusOf(status: ConnectionStatus): TenantStatus {
+  const since = new Date(status.since);
+  if (status.state === 'Paused' || status.state === 'Deauthorized') return describeStatus('stopped', since);
+  if (status.state !== 'Error') return describeStatus('starting', since);
+  const name: TenantStatusName =
+    status.reason === 'unknown-tenant' || status.reason === 'consent-denied'
+      ? 'consent-missing'
+      : (TENANT_STATUSES as readonly string[]).includes(status.reason)
+        ? (status.reason as TenantStatusName)
+        : 'degraded';
+  return describeStatus(name, since, status.code);
 }

@@ -6,7 +6,17 @@ import { systemClock, type Clock } from '../contracts/clock.ts';
 import type { ConnectorError } from '../contracts/errors.ts';
 import type { Sink } from '../contracts/sink.ts';
 import { resolveSecret } from '../config/load.ts';
-import type { ConnectorConfig } from '../config/schema.ts';
+import type { ConnectorConfig, TenantConfig } from '../config/schema.ts';
+import type { TenantRecord, TenantRegistry } from '../contracts/tenant-registry.ts';
+import { KafkaTenantRegistry } from '../kafka/registry.ts';
+import { KeyedRecordWriter } from '../kafka/keyed-writer.ts';
+import { MemoryTenantRegistry } from '../lifecycle/memory-registry.ts';
+import { seedRegistry } from '../lifecycle/records.ts';
+import type { ConnectionStatus } from '../lifecycle/state-machine.ts';
+import { Supervisor, type StatusEvent, type TenantRuntimeFactory } from '../lifecycle/supervisor.ts';
+import { verifyAccess } from '../lifecycle/verify.ts';
+import { tenantStatusOf } from '../lifecycle/reasons.ts';
+import { AUDIT_SHAREPOINT } from '../contracts/audit-record.ts';
 import { KafkaCheckpointStore } from '../kafka/checkpoint-store.ts';
 import { loadPublishedIds } from '../kafka/published-ids.ts';
 import { RecentEventIds } from '../pipeline/recent-event-ids.ts';
@@ -20,7 +30,7 @@ import { createHttpAgent } from '../source/o365/http.ts';
 import { msalNetworkClient } from '../source/o365/msal-network.ts';
 import { RateBudget } from '../source/o365/rate-budget.ts';
 import { createMsalTokenProvider, type ClientCredential } from '../source/o365/token-provider.ts';
-import { TenantPoller } from '../source/poller/tenant-poller.ts';
+import { TenantPoller, type TenantPollerDeps } from '../source/poller/tenant-poller.ts';
 import type { TenantStatus } from '../source/poller/tenant-status.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { createMetrics, enableProcessMetrics, type Metrics } from '../telemetry/metrics.ts';
@@ -37,6 +47,8 @@ export interface ConnectorDeps {
   /** Replace the Kafka sink and store (unit tests); production always uses Kafka. */
   sink?: Sink;
   store?: CheckpointStore;
+  /** lifecycle seam: replaces the Kafka tenant registry (unit tests); defaults to in-memory when `sink` is replaced. */
+  registry?: TenantRegistry;
 }
 
 export interface Connector {
@@ -50,6 +62,10 @@ export interface Connector {
   metricsUrl(): string | undefined;
   /** Settles when the connector cannot continue (e.g. fenced by a newer owner of its shard). */
   readonly fatal: Promise<ConnectorError>;
+  /** lifecycle seam: the tenant registry and the supervisor the admin API works through (after start). */
+  readonly registry: TenantRegistry;
+  readonly supervisor: Supervisor;
+  connections(): Record<string, ConnectionStatus>;
 }
 
 async function loadCredential(config: ConnectorConfig, env: NodeJS.ProcessEnv): Promise<ClientCredential> {
@@ -108,8 +124,14 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
   let reportFatal: (error: ConnectorError) => void = () => undefined;
   const fatal = new Promise<ConnectorError>((resolve) => (reportFatal = resolve));
 
-  const recentIds = new Map(config.tenants.map((tenant) => [tenant.id, new RecentEventIds(c.dedupeEventIdsPerTenant)]));
-  const pollers = config.tenants.map((tenant) => {
+  const recentIds = new Map<string, RecentEventIds>();
+  const recentIdsOf = (tenantId: string): RecentEventIds => {
+    let ids = recentIds.get(tenantId);
+    if (ids === undefined) recentIds.set(tenantId, (ids = new RecentEventIds(c.dedupeEventIdsPerTenant)));
+    return ids;
+  };
+  /** One tenant's poller and API client; the supervisor calls this as tenants come and go. */
+  const createTenantPoller = (tenant: TenantConfig, lifecycle: Pick<TenantPollerDeps, 'conditions' | 'initialCursor'> = {}): { poller: TenantPoller; api: ManagementApiClient } => {
     const endpoints = tenantEndpoints(config, tenant);
     const tenantLogger = logger.child({ tenant: tenant.id });
     const api = new ManagementApiClient({
@@ -124,7 +146,7 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
       timeoutMs: c.requestTimeoutSeconds * 1000,
       maxBackoffMs: c.maxBackoffSeconds * 1000,
     });
-    return new TenantPoller({
+    const poller = new TenantPoller({
       tenantId: tenant.id,
       api,
       sink,
@@ -133,11 +155,12 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
       globalLimit,
       gate,
       normalize: (record) => normalize(record, { tenantId: tenant.id, now: () => new Date(clock.now()) }),
-      recentIds: recentIds.get(tenant.id) ?? new RecentEventIds(c.dedupeEventIdsPerTenant),
+      recentIds: recentIdsOf(tenant.id),
       clock,
       metrics,
       logger,
       onFatal: (error) => reportFatal(error),
+      ...lifecycle,
       settings: {
         pollIntervalMs: c.pollIntervalSeconds * 1000,
         firstRunLookbackMs: c.firstRunLookbackHours * 3600_000,
@@ -151,21 +174,61 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
         maxBackoffMs: c.maxBackoffSeconds * 1000,
       },
     });
+    return { poller, api };
+  };
+
+  // lifecycle seam: the registry is the source of truth for tenants; the supervisor runs their pollers.
+  const topics = config.kafka.topics;
+  const registry = deps.registry ?? (deps.sink === undefined ? new KafkaTenantRegistry({ kafka, topic: topics.registry, readDeadlineMs: 120_000, logger }) : new MemoryTenantRegistry());
+  const lifecycleWriter = deps.sink === undefined ? new KeyedRecordWriter(kafka, logger) : undefined;
+  const pollers = new Map<string, TenantPoller>();
+  const createRuntime: TenantRuntimeFactory = (record, conditions, initialCursor) => {
+    const { poller, api } = createTenantPoller(tenantConfigOf(record), { conditions, initialCursor });
+    return {
+      verify: () => verifyAccess(() => api.accessToken()),
+      run: async (signal) => {
+        pollers.set(record.id, poller);
+        try {
+          await poller.run(signal);
+        } finally {
+          if (pollers.get(record.id) === poller) pollers.delete(record.id);
+        }
+      },
+      stopSubscription: () => api.stopSubscription(AUDIT_SHAREPOINT, AbortSignal.timeout(c.requestTimeoutSeconds * 1000)),
+    };
+  };
+  const cursorKey = (tenantId: string) => ({ tenantId, contentType: AUDIT_SHAREPOINT });
+  const supervisor = new Supervisor({
+    registry,
+    createRuntime,
+    cursors: { load: (tenantId) => store.load(cursorKey(tenantId)), forget: (tenantId) => store.forget(cursorKey(tenantId)) },
+    publishStatus: (event: StatusEvent) =>
+      lifecycleWriter?.write([{ topic: topics.connectionStatus, key: event.tenantId, value: JSON.stringify(event), headers: { 'content-type': 'application/json' } }]) ?? Promise.resolve(),
+    clock,
+    logger,
+    metrics,
+    settings: {
+      pollIntervalMs: c.pollIntervalSeconds * 1000,
+      deauthorizedRetentionMs: config.lifecycle.deauthorizedRetentionDays * 86_400_000,
+      sweepIntervalMs: config.lifecycle.sweepIntervalSeconds * 1000,
+    },
   });
 
-  const stopController = new AbortController();
-  const runs: Array<Promise<void>> = [];
   let server: Awaited<ReturnType<typeof startStatusServer>> | undefined;
   let started = false;
   let stopping: Promise<{ drained: boolean }> | undefined;
-  const statuses = (): Record<string, TenantStatus> => Object.fromEntries(pollers.map((p, i) => [config.tenants[i]?.id ?? String(i), p.status]));
+  const statuses = (): Record<string, TenantStatus> =>
+    Object.fromEntries(Object.entries(supervisor.statuses()).map(([id, status]) => [id, pollers.get(id)?.status ?? tenantStatusOf(status)]));
 
   return {
     metrics,
     fatal,
     statuses,
     metricsUrl: () => server?.url,
-    progress: () => Object.fromEntries(pollers.map((p, i) => [config.tenants[i]?.id ?? String(i), p.progress()])),
+    progress: () => Object.fromEntries(Object.keys(supervisor.statuses()).map((id) => [id, pollers.get(id)?.progress() ?? { listedUpToMs: undefined, pendingBlobs: 0 }])),
+    registry,
+    supervisor,
+    connections: () => supervisor.statuses(),
     async start() {
       if (config.metrics.enabled) {
         server = await startStatusServer({ host: config.metrics.host, port: config.metrics.port, registry: metrics.registry, statuses, ready: () => started });
@@ -176,6 +239,9 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
           deadLetter: config.kafka.topics.deadLetter,
           cursors: config.kafka.topics.cursors,
           publishedIds: config.kafka.topics.publishedIds,
+          registry: topics.registry,
+          drives: topics.drives,
+          connectionStatus: topics.connectionStatus,
           publishedIdsRetentionMs: (c.dedupeHorizonHours + 1) * 3600_000,
           partitions: config.kafka.topicPartitions,
           replicationFactor: config.kafka.replicationFactor,
@@ -184,31 +250,34 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
       // Fence first, then read cursors: a zombie owner of this shard can no longer commit after this.
       await sink.start();
       await store.start();
+      await registry.start();
+      await lifecycleWriter?.start();
+      const seeded = await seedRegistry(registry, config.tenants, clock.now());
+      if (seeded.length > 0) logger.info({ tenants: seeded }, 'Added the config file\'s new tenants to the tenant registry');
       if (sink.transactional && deps.sink === undefined && c.dedupeEventIdsPerTenant > 0) {
         const { records } = await loadPublishedIds(kafka, {
           topic: config.kafka.topics.publishedIds,
           sinceMs: clock.now() - c.dedupeHorizonHours * 3600_000,
-          tenants: new Set(recentIds.keys()),
+          tenants: new Set(registry.list().map((r) => r.id)),
           deadlineMs: 300_000,
-          onIds: (tenantId, ids) => recentIds.get(tenantId)?.addAll(ids),
+          onIds: (tenantId, ids) => recentIdsOf(tenantId).addAll(ids),
         });
         logger.info({ records }, 'Rebuilt the ids published recently, to drop repeated records');
       }
-      for (const poller of pollers) runs.push(poller.run(stopController.signal));
+      supervisor.start();
       started = true;
-      logger.info({ tenants: pollers.length, mode: c.deliveryMode, metrics: server?.url }, 'Connector started');
+      logger.info({ tenants: registry.list().length, mode: c.deliveryMode, metrics: server?.url }, 'Connector started');
     },
     stop() {
       stopping ??= (async () => {
-        stopController.abort(new Error('stopping'));
         const deadline = c.shutdownTimeoutSeconds * 1000;
         let timer: NodeJS.Timeout | undefined;
         const drained = await Promise.race([
-          Promise.all(runs).then(() => true),
+          supervisor.stop().then(() => true),
           new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), deadline))),
         ]);
         clearTimeout(timer);
-        await Promise.allSettled([sink.stop(), store.stop()]);
+        await Promise.allSettled([sink.stop(), store.stop(), registry.stop(), lifecycleWriter?.stop()]);
         await agent.close().catch(() => undefined);
         await server?.close();
         logger.info({ drained }, drained ? 'Connector stopped cleanly' : 'Shutdown deadline passed; stopped without finishing in-flight deliveries');
@@ -217,4 +286,9 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
       return stopping;
     },
   };
+}
+
+/** The poller-facing view of a registry record. */
+function tenantConfigOf(record: TenantRecord): TenantConfig {
+  return { id: record.id, displayName: record.displayName, cloud: record.cloud, plan: record.plan, ...(record.requestsPerMinute === undefined ? {} : { requestsPerMinute: record.requestsPerMinute }) };
 }

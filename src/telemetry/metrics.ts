@@ -93,6 +93,24 @@ export function createMetrics(registry: Registry = new Registry()) {
       labelNames: ['tenant', 'status'] as const,
       registers: reg,
     }),
+    connectionState: new Gauge({
+      name: `${PREFIX}connection_state`,
+      help: "1 for the tenant connection's current lifecycle state (PendingConsent … Deauthorized), 0 for the others.",
+      labelNames: ['tenant', 'state'] as const,
+      registers: reg,
+    }),
+    connectionTransitions: new Counter({
+      name: `${PREFIX}connection_transitions_total`,
+      help: 'Connection lifecycle transitions, by state entered.',
+      labelNames: ['state'] as const,
+      registers: reg,
+    }),
+    drivesDiscovered: new Counter({
+      name: `${PREFIX}drives_discovered_total`,
+      help: 'Drives (personal OneDrives, site libraries) seen for the first time and announced on the drives topic.',
+      labelNames: ['tenant', 'type'] as const,
+      registers: reg,
+    }),
     cursorLag: new Gauge({
       name: `${PREFIX}cursor_lag_seconds`,
       help: 'Now minus the committed cursor lower bound (content availability time).',

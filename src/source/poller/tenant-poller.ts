@@ -5,6 +5,7 @@ import type { Clock } from '../../contracts/clock.ts';
 import type { ConnectorError } from '../../contracts/errors.ts';
 import type { NormalizeResult } from '../../contracts/file-event.ts';
 import type { Sink } from '../../contracts/sink.ts';
+import type { PollerConditions } from '../../lifecycle/connection.ts';
 import { CheckpointTracker } from '../../checkpoint/tracker.ts';
 import type { RecentEventIds } from '../../pipeline/recent-event-ids.ts';
 import type { Logger } from '../../telemetry/logger.ts';
@@ -62,6 +63,10 @@ export interface TenantPollerDeps {
   /** Called when the poller cannot go on at all (the sink was fenced by a newer owner of the shard). */
   onFatal: (error: ConnectorError) => void;
   random?: () => number;
+  // lifecycle seam: the poller reports what it sees; the connection state machine (src/lifecycle) decides what it means.
+  conditions?: PollerConditions;
+  /** lifecycle seam: where to start when the store has no cursor (a legacy import, a resume after deauthorization). */
+  initialCursor?: () => Cursor | undefined;
 }
 
 /**
@@ -82,6 +87,8 @@ export class TenantPoller {
   #lastSavedCursor = '';
   #status: TenantStatus;
   #subscribed = false;
+  /** Content entries the last listing returned, known ones included (Initializing ends at the first). */
+  #listedItems = 0;
 
   constructor(deps: TenantPollerDeps) {
     this.#d = deps;
@@ -109,7 +116,7 @@ export class TenantPoller {
   /** Runs until `stop` aborts, then drains in-flight deliveries and saves the final cursor. */
   async run(stop: AbortSignal): Promise<void> {
     const { clock, settings } = this.#d;
-    const initial = this.#d.store.load(this.#key) ?? {
+    const initial = this.#d.store.load(this.#key) ?? this.#d.initialCursor?.() ?? {
       lowerBound: new Date(clock.now() - settings.firstRunLookbackMs).toISOString(),
       done: {},
       updatedAt: new Date(clock.now()).toISOString(),
@@ -132,12 +139,14 @@ export class TenantPoller {
       try {
         const caughtUp = await this.#pollOnce(stop);
         failures = 0;
+        this.#d.conditions?.listed(this.#listedItems); // lifecycle seam
         if (this.#status.status !== 'healthy') this.#setStatus('healthy');
         if (caughtUp) await clock.sleep(settings.pollIntervalMs, stop);
       } catch (error) {
         if (stop.aborted) break;
         failures += 1;
         const mapped = toConnectorError(error);
+        this.#d.conditions?.failed(mapped); // lifecycle seam
         if (mapped.code === API_ERRORS.subscriptionMissing || mapped.code === API_ERRORS.subscriptionDisabled) this.#subscribed = false;
         this.#setStatus(statusForError(mapped), mapped);
         const delay = retryDelayMs(failures, mapped.retryAfterSeconds, {
@@ -157,6 +166,7 @@ export class TenantPoller {
   async #pollOnce(stop: AbortSignal): Promise<boolean> {
     const { clock, settings, api } = this.#d;
     const tracker = this.#requireTracker();
+    this.#listedItems = 0;
     await this.#ensureSubscribed(stop);
     const window = planWindow({
       listedUpToMs: tracker.listedUpToMs,
@@ -176,6 +186,7 @@ export class TenantPoller {
     }
     let listed = 0;
     for await (const page of api.listContent(this.#key.contentType, window, stop)) {
+      this.#listedItems += page.length;
       for (const item of page) {
         if (tracker.isKnown(item.contentId)) continue;
         const createdMs = Date.parse(item.contentCreated);
@@ -199,6 +210,7 @@ export class TenantPoller {
       this.#log.info({ result }, 'Subscription started');
     }
     this.#subscribed = true;
+    this.#d.conditions?.subscribed(); // lifecycle seam
   }
 
   #spawn(item: ContentListing, stop: AbortSignal): void {
