@@ -38,6 +38,8 @@ import { normalize } from '../transform/normalize/index.ts';
 import { ByteBudget } from '../util/byte-budget.ts';
 import { SerialGate } from '../util/serial-gate.ts';
 import { startStatusServer } from './status-server.ts';
+import { TenantOperations } from '../admin/operations.ts';
+import { startAdminServer } from '../admin/server.ts';
 
 export interface ConnectorDeps {
   logger: Logger;
@@ -66,6 +68,8 @@ export interface Connector {
   readonly registry: TenantRegistry;
   readonly supervisor: Supervisor;
   connections(): Record<string, ConnectionStatus>;
+  /** Where the admin API listens, once started (undefined when disabled). */
+  adminUrl(): string | undefined;
 }
 
 async function loadCredential(config: ConnectorConfig, env: NodeJS.ProcessEnv): Promise<ClientCredential> {
@@ -215,10 +219,38 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
   });
 
   let server: Awaited<ReturnType<typeof startStatusServer>> | undefined;
+  let admin: Awaited<ReturnType<typeof startAdminServer>> | undefined;
   let started = false;
   let stopping: Promise<{ drained: boolean }> | undefined;
   const statuses = (): Record<string, TenantStatus> =>
     Object.fromEntries(Object.entries(supervisor.statuses()).map(([id, status]) => [id, pollers.get(id)?.status ?? tenantStatusOf(status)]));
+
+  // lifecycle seam: the admin API on its own port, behind its bearer token.
+  const startAdmin = async (): Promise<Awaited<ReturnType<typeof startAdminServer>>> => {
+    const a = config.admin;
+    if (a.token === undefined || a.stateSecret === undefined) throw new Error('config validation guarantees the admin token and state secret');
+    const token = await resolveSecret(a.token, env);
+    const stateSecret = await resolveSecret(a.stateSecret, env);
+    let redirectUri = a.redirectUri;
+    const operations = new TenantOperations({
+      registry,
+      supervisor,
+      hasCursor: (tenantId) => store.load(cursorKey(tenantId)) !== undefined,
+      clock,
+      consent: {
+        clientId: config.auth.clientId,
+        get redirectUri() {
+          return redirectUri ?? '';
+        },
+        stateSecret,
+        stateTtlMs: a.consentStateTtlSeconds * 1000,
+        loginBaseUrl: config.endpoints.loginBaseUrl,
+      },
+    });
+    const started = await startAdminServer({ host: a.host, port: a.port, token, operations, logger });
+    redirectUri ??= `${started.url}/consent/callback`;
+    return started;
+  };
 
   return {
     metrics,
@@ -229,6 +261,7 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
     registry,
     supervisor,
     connections: () => supervisor.statuses(),
+    adminUrl: () => admin?.url,
     async start() {
       if (config.metrics.enabled) {
         server = await startStatusServer({ host: config.metrics.host, port: config.metrics.port, registry: metrics.registry, statuses, ready: () => started });
@@ -265,6 +298,7 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
         logger.info({ records }, 'Rebuilt the ids published recently, to drop repeated records');
       }
       supervisor.start();
+      if (config.admin.enabled) admin = await startAdmin();
       started = true;
       logger.info({ tenants: registry.list().length, mode: c.deliveryMode, metrics: server?.url }, 'Connector started');
     },
@@ -280,6 +314,7 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
         await Promise.allSettled([sink.stop(), store.stop(), registry.stop(), lifecycleWriter?.stop()]);
         await agent.close().catch(() => undefined);
         await server?.close();
+        await admin?.close();
         logger.info({ drained }, drained ? 'Connector stopped cleanly' : 'Shutdown deadline passed; stopped without finishing in-flight deliveries');
         return { drained };
       })();
