@@ -4,6 +4,7 @@ import { registerNormalizeCommand } from './commands/normalize.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { registerConfigCommand } from './commands/config.ts';
 import { registerDemoCommand, registerReplayCommand } from './commands/demo.ts';
+import { registerTenantsCommand } from './commands/tenants.ts';
 
 /**
  * The command tree. Each command's action sets `process.exitCode` (0 by default); usage errors surface
@@ -20,5 +21,6 @@ export function buildProgram(): Command {
   registerReplayCommand(program);
   registerDemoCommand(program);
   registerNormalizeCommand(program);
+  registerTenantsCommand(program);
   return program;
 }
