@@ -12,4 +12,6 @@ if ! scripts/kafka.sh status >/dev/null 2>&1; then
   scripts/kafka.sh start >&2
   started_kafka=1
 fi
+# One tenant onboarding: PendingConsent → Initializing → Monitoring (docs/lifecycle.md).
+node bin/onedrive-connector.js demo-onboarding
 node bin/onedrive-connector.js demo "$@"

@@ -5,6 +5,7 @@ import { registerRunCommand } from './commands/run.ts';
 import { registerConfigCommand } from './commands/config.ts';
 import { registerDemoCommand, registerReplayCommand } from './commands/demo.ts';
 import { registerTenantsCommand } from './commands/tenants.ts';
+import { registerOnboardingDemoCommand } from './commands/onboarding-demo.ts';
 
 /**
  * The command tree. Each command's action sets `process.exitCode` (0 by default); usage errors surface
@@ -22,5 +23,6 @@ export function buildProgram(): Command {
   registerDemoCommand(program);
   registerNormalizeCommand(program);
   registerTenantsCommand(program);
+  registerOnboardingDemoCommand(program);
   return program;
 }
