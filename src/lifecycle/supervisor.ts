@@ -19,6 +19,11 @@ export interface TenantRuntime {
 
 export type TenantRuntimeFactory = (record: TenantRecord, conditions: PollerConditions, initialCursor: () => Cursor | undefined) => TenantRuntime;
 
+/** A legacy-imported tenant's floor: content created before the legacy position belongs to the legacy connector. */
+export function notBeforeMs(record: TenantRecord): number | undefined {
+  return record.legacy === undefined ? undefined : Date.parse(record.legacy.lastCollectedTime);
+}
+
 /** A transition as published on the connection-status topic (key = tenant id). */
 export interface StatusEvent extends HistoryEntry {
   tenantId: string;

@@ -13,7 +13,7 @@ import { KeyedRecordWriter } from '../kafka/keyed-writer.ts';
 import { MemoryTenantRegistry } from '../lifecycle/memory-registry.ts';
 import { seedRegistry } from '../lifecycle/records.ts';
 import type { ConnectionStatus } from '../lifecycle/state-machine.ts';
-import { Supervisor, type StatusEvent, type TenantRuntimeFactory } from '../lifecycle/supervisor.ts';
+import { notBeforeMs, Supervisor, type StatusEvent, type TenantRuntimeFactory } from '../lifecycle/supervisor.ts';
 import { verifyAccess } from '../lifecycle/verify.ts';
 import { tenantStatusOf } from '../lifecycle/reasons.ts';
 import { AUDIT_SHAREPOINT } from '../contracts/audit-record.ts';
@@ -135,7 +135,7 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
     return ids;
   };
   /** One tenant's poller and API client; the supervisor calls this as tenants come and go. */
-  const createTenantPoller = (tenant: TenantConfig, lifecycle: Pick<TenantPollerDeps, 'conditions' | 'initialCursor'> = {}): { poller: TenantPoller; api: ManagementApiClient } => {
+  const createTenantPoller = (tenant: TenantConfig, lifecycle: Pick<TenantPollerDeps, 'conditions' | 'initialCursor' | 'notBeforeMs'> = {}): { poller: TenantPoller; api: ManagementApiClient } => {
     const endpoints = tenantEndpoints(config, tenant);
     const tenantLogger = logger.child({ tenant: tenant.id });
     const api = new ManagementApiClient({
@@ -187,7 +187,7 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
   const lifecycleWriter = deps.sink === undefined ? new KeyedRecordWriter(kafka, logger) : undefined;
   const pollers = new Map<string, TenantPoller>();
   const createRuntime: TenantRuntimeFactory = (record, conditions, initialCursor) => {
-    const { poller, api } = createTenantPoller(tenantConfigOf(record), { conditions, initialCursor });
+    const { poller, api } = createTenantPoller(tenantConfigOf(record), { conditions, initialCursor, notBeforeMs: notBeforeMs(record) });
     return {
       verify: () => verifyAccess(() => api.accessToken()),
       run: async (signal) => {

@@ -67,6 +67,8 @@ export interface TenantPollerDeps {
   conditions?: PollerConditions;
   /** lifecycle seam: where to start when the store has no cursor (a legacy import, a resume after deauthorization). */
   initialCursor?: () => Cursor | undefined;
+  /** lifecycle seam: content created before this (epoch ms) was collected by the legacy connector; never collected here. */
+  notBeforeMs?: number | undefined;
 }
 
 /**
@@ -190,6 +192,7 @@ export class TenantPoller {
       for (const item of page) {
         if (tracker.isKnown(item.contentId)) continue;
         const createdMs = Date.parse(item.contentCreated);
+        if (createdMs < (this.#d.notBeforeMs ?? Number.NEGATIVE_INFINITY)) continue; // lifecycle seam
         await tracker.track({ contentId: item.contentId, createdMs: Number.isNaN(createdMs) ? window.startMs : createdMs }, stop);
         listed += 1;
         this.#spawn(item, stop);
