@@ -19,10 +19,6 @@ export interface TenantRuntime {
 
 export type TenantRuntimeFactory = (record: TenantRecord, conditions: PollerConditions, initialCursor: () => Cursor | undefined) => TenantRuntime;
 
-/** A legacy-imported tenant's floor: content created before the legacy position belongs to the legacy connector. */
-export function notBeforeMs(record: TenantRecord): number | undefined {
-  return record.legacy === undefined ? undefined : Date.parse(record.legacy.lastCollectedTime);
-}
 
 /** A transition as published on the connection-status topic (key = tenant id). */
 export interface StatusEvent extends HistoryEntry {
@@ -278,13 +274,18 @@ function noop(): void {
   // Deauthorization only stops the subscription; nothing it reports changes the status.
 }
 
-/** The legacy connector's position as a cursor: everything before lastCollectedTime done, its last contentIds done. */
+/**
+ * The legacy connector's position as a cursor: everything before lastCollectedTime done, its last
+ * contentIds done, and lastCollectedTime as the floor no listing goes below (the overlap would
+ * otherwise re-collect what the legacy connector already published).
+ */
 export function legacyCursor(record: TenantRecord): Cursor | undefined {
   const legacy = record.legacy;
   if (legacy === undefined) return undefined;
   return {
     lowerBound: legacy.lastCollectedTime,
     done: Object.fromEntries(legacy.lastContentIds.map((id) => [id, legacy.lastCollectedTime])),
+    notBefore: legacy.lastCollectedTime,
     updatedAt: legacy.importedAt,
   };
 }

@@ -4,16 +4,17 @@ import type { Agent } from 'undici';
 import type { CheckpointStore } from '../contracts/checkpoint.ts';
 import { systemClock, type Clock } from '../contracts/clock.ts';
 import type { ConnectorError } from '../contracts/errors.ts';
-import type { Sink } from '../contracts/sink.ts';
+import type { KeyedRecord, Sink } from '../contracts/sink.ts';
 import { resolveSecret } from '../config/load.ts';
 import type { ConnectorConfig, TenantConfig } from '../config/schema.ts';
 import type { TenantRecord, TenantRegistry } from '../contracts/tenant-registry.ts';
 import { KafkaTenantRegistry } from '../kafka/registry.ts';
-import { KeyedRecordWriter } from '../kafka/keyed-writer.ts';
 import { MemoryTenantRegistry } from '../lifecycle/memory-registry.ts';
 import { seedRegistry } from '../lifecycle/records.ts';
+import { DriveIndex } from '../lifecycle/drives.ts';
+import { readToEnd } from '../kafka/read-to-end.ts';
 import type { ConnectionStatus } from '../lifecycle/state-machine.ts';
-import { notBeforeMs, Supervisor, type StatusEvent, type TenantRuntimeFactory } from '../lifecycle/supervisor.ts';
+import { Supervisor, type StatusEvent, type TenantRuntimeFactory } from '../lifecycle/supervisor.ts';
 import { verifyAccess } from '../lifecycle/verify.ts';
 import { tenantStatusOf } from '../lifecycle/reasons.ts';
 import { AUDIT_SHAREPOINT } from '../contracts/audit-record.ts';
@@ -36,7 +37,6 @@ import type { Logger } from '../telemetry/logger.ts';
 import { createMetrics, enableProcessMetrics, type Metrics } from '../telemetry/metrics.ts';
 import { normalize } from '../transform/normalize/index.ts';
 import { ByteBudget } from '../util/byte-budget.ts';
-import { SerialGate } from '../util/serial-gate.ts';
 import { startStatusServer } from './status-server.ts';
 import { TenantOperations } from '../admin/operations.ts';
 import { startAdminServer } from '../admin/server.ts';
@@ -83,6 +83,9 @@ async function loadCredential(config: ConnectorConfig, env: NodeJS.ProcessEnv): 
   };
 }
 
+/** Start spacing between two tenants' first polls, at most (spread over one poll interval). */
+const START_SPACING_MS = 20;
+
 /**
  * The composition root: builds every part from the configuration and wires them. Nothing else
  * constructs Kafka clients, HTTP agents or pollers.
@@ -111,6 +114,11 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
       transactionalIdPrefix: config.kafka.transactionalIdPrefix,
       compression: config.kafka.compression,
       maxBatchMessages: c.publishBatchEvents,
+      group: {
+        intervalMs: config.kafka.groupCommitIntervalMs,
+        maxRecords: config.kafka.groupCommitMaxRecords,
+        maxBytes: config.kafka.groupCommitMaxBytes,
+      },
       transactionTimeoutMs: config.kafka.transactionTimeoutSeconds * 1000,
       logger,
     });
@@ -124,7 +132,6 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
     onSpill: () => metrics.spooledBlobs.inc(),
   });
   const globalLimit = pLimit(c.maxInflightBlobs);
-  const gate = new SerialGate();
   let reportFatal: (error: ConnectorError) => void = () => undefined;
   const fatal = new Promise<ConnectorError>((resolve) => (reportFatal = resolve));
 
@@ -134,8 +141,10 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
     if (ids === undefined) recentIds.set(tenantId, (ids = new RecentEventIds(c.dedupeEventIdsPerTenant)));
     return ids;
   };
+  // lifecycle seam: a drive's first event announces it on the drives topic, in the same transaction.
+  const drives = new DriveIndex(config.kafka.topics.drives, (drive) => metrics.drivesDiscovered.inc({ tenant: drive.tenantId, type: drive.type }));
   /** One tenant's poller and API client; the supervisor calls this as tenants come and go. */
-  const createTenantPoller = (tenant: TenantConfig, lifecycle: Pick<TenantPollerDeps, 'conditions' | 'initialCursor' | 'notBeforeMs'> = {}): { poller: TenantPoller; api: ManagementApiClient } => {
+  const createTenantPoller = (tenant: TenantConfig, lifecycle: Pick<TenantPollerDeps, 'conditions' | 'initialCursor'> = {}, startDelayMs = 0): { poller: TenantPoller; api: ManagementApiClient } => {
     const endpoints = tenantEndpoints(config, tenant);
     const tenantLogger = logger.child({ tenant: tenant.id });
     const api = new ManagementApiClient({
@@ -157,13 +166,13 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
       store,
       spool,
       globalLimit,
-      gate,
       normalize: (record) => normalize(record, { tenantId: tenant.id, now: () => new Date(clock.now()) }),
       recentIds: recentIdsOf(tenant.id),
       clock,
       metrics,
       logger,
       onFatal: (error) => reportFatal(error),
+      sideRecords: { forEvents: (tenantId, events) => drives.forEvents(tenantId, events) },
       ...lifecycle,
       settings: {
         pollIntervalMs: c.pollIntervalSeconds * 1000,
@@ -176,6 +185,8 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
         batchEvents: c.publishBatchEvents,
         malformedBlobAttempts: c.malformedBlobAttempts,
         maxBackoffMs: c.maxBackoffSeconds * 1000,
+        idleCursorSaveIntervalMs: c.idleCursorSaveIntervalSeconds * 1000,
+        startDelayMs,
       },
     });
     return { poller, api };
@@ -184,10 +195,29 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
   // lifecycle seam: the registry is the source of truth for tenants; the supervisor runs their pollers.
   const topics = config.kafka.topics;
   const registry = deps.registry ?? (deps.sink === undefined ? new KafkaTenantRegistry({ kafka, topic: topics.registry, readDeadlineMs: 120_000, logger }) : new MemoryTenantRegistry());
-  const lifecycleWriter = deps.sink === undefined ? new KeyedRecordWriter(kafka, logger) : undefined;
+  /** Side records on their own ride in the shard's next group commit (no transaction of their own). */
+  const publishSide = async (tenantId: string, records: readonly KeyedRecord[]): Promise<void> => {
+    const unit = await sink.begin(tenantId);
+    try {
+      await unit.attach(records);
+      await unit.commit();
+    } catch (error) {
+      await unit.abort().catch(() => undefined);
+      throw error;
+    }
+  };
   const pollers = new Map<string, TenantPoller>();
+  // Thousands of tenants start spread over one poll interval (at most START_SPACING_MS apart), so
+  // their token requests and listings do not all land at once, at start and every poll after.
+  let startedAtMs: number | undefined;
+  let initialStarts = 0;
+  const startDelayMs = (): number => {
+    if (startedAtMs === undefined || clock.now() - startedAtMs >= c.pollIntervalSeconds * 1000) return 0;
+    const spacingMs = Math.min(START_SPACING_MS, (c.pollIntervalSeconds * 1000) / Math.max(1, registry.list().length));
+    return Math.floor(initialStarts++ * spacingMs);
+  };
   const createRuntime: TenantRuntimeFactory = (record, conditions, initialCursor) => {
-    const { poller, api } = createTenantPoller(tenantConfigOf(record), { conditions, initialCursor, notBeforeMs: notBeforeMs(record) });
+    const { poller, api } = createTenantPoller(tenantConfigOf(record), { conditions, initialCursor }, startDelayMs());
     return {
       verify: () => verifyAccess(() => api.accessToken()),
       run: async (signal) => {
@@ -207,7 +237,7 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
     createRuntime,
     cursors: { load: (tenantId) => store.load(cursorKey(tenantId)), forget: (tenantId) => store.forget(cursorKey(tenantId)) },
     publishStatus: (event: StatusEvent) =>
-      lifecycleWriter?.write([{ topic: topics.connectionStatus, key: event.tenantId, value: JSON.stringify(event), headers: { 'content-type': 'application/json' } }]) ?? Promise.resolve(),
+      publishSide(event.tenantId, [{ topic: topics.connectionStatus, key: event.tenantId, value: JSON.stringify(event), headers: { 'content-type': 'application/json' } }]),
     clock,
     logger,
     metrics,
@@ -284,7 +314,10 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
       await sink.start();
       await store.start();
       await registry.start();
-      await lifecycleWriter?.start();
+      if (deps.sink === undefined) {
+        await readToEnd(kafka, { topic: config.kafka.topics.drives, deadlineMs: 120_000, groupIdPrefix: 'drives', onMessage: (message) => message.key !== null && drives.remember(message.key.toString('utf8')) });
+        logger.info({ drives: drives.size }, 'Loaded the drives seen so far');
+      }
       const seeded = await seedRegistry(registry, config.tenants, clock.now());
       if (seeded.length > 0) logger.info({ tenants: seeded }, 'Added the config file\'s new tenants to the tenant registry');
       if (sink.transactional && deps.sink === undefined && c.dedupeEventIdsPerTenant > 0) {
@@ -297,6 +330,7 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
         });
         logger.info({ records }, 'Rebuilt the ids published recently, to drop repeated records');
       }
+      startedAtMs = clock.now();
       supervisor.start();
       if (config.admin.enabled) admin = await startAdmin();
       started = true;
@@ -311,7 +345,7 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
           new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), deadline))),
         ]);
         clearTimeout(timer);
-        await Promise.allSettled([sink.stop(), store.stop(), registry.stop(), lifecycleWriter?.stop()]);
+        await Promise.allSettled([sink.stop(), store.stop(), registry.stop()]);
         await agent.close().catch(() => undefined);
         await server?.close();
         await admin?.close();

@@ -257,6 +257,11 @@ describe('Supervisor', () => {
     await w.supervisor.sweep();
     await waitFor(() => w.runtimes.running === 1, { what: 'the upgraded poller' });
     expect(w.state()).toBe('Maintenance');
-    expect(w.runtimes.initialCursor?.()).toEqual({ lowerBound: '2026-01-14T00:00:00.000Z', done: { a: '2026-01-14T00:00:00.000Z', b: '2026-01-14T00:00:00.000Z' }, updatedAt: '2026-01-15T12:00:00.000Z' });
+    expect(w.runtimes.initialCursor?.()).toEqual({
+      lowerBound: '2026-01-14T00:00:00.000Z',
+      done: { a: '2026-01-14T00:00:00.000Z', b: '2026-01-14T00:00:00.000Z' },
+      notBefore: '2026-01-14T00:00:00.000Z',
+      updatedAt: '2026-01-15T12:00:00.000Z',
+    });
   });
 });
