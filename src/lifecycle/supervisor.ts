@@ -15,6 +15,8 @@ export interface TenantRuntime {
   run(signal: AbortSignal): Promise<void>;
   /** Best effort, on deauthorization. */
   stopSubscription(): Promise<void>;
+  /** The cursor the poller reached (after run() returned: its final one); undefined before it loaded one. */
+  lastCursor(): Cursor | undefined;
 }
 
 export type TenantRuntimeFactory = (record: TenantRecord, conditions: PollerConditions, initialCursor: () => Cursor | undefined) => TenantRuntime;
@@ -42,6 +44,7 @@ export interface SupervisorDeps {
 interface Running {
   abort: AbortController;
   done: Promise<void>;
+  runtime: TenantRuntime;
 }
 
 /**
@@ -57,6 +60,12 @@ export class Supervisor {
   readonly #log: Logger;
   readonly #connections = new Map<string, Connection>();
   readonly #running = new Map<string, Running>();
+  /**
+   * Where each stopped poller got to. The checkpoint store only knows the cursors it read at start
+   * (exactly-once cursors are written by the sink), so a poller restarted in this process (resume)
+   * starts here rather than at the store's stale copy.
+   */
+  readonly #lastCursors = new Map<string, Cursor>();
   readonly #queues = new Map<string, Promise<void>>();
   readonly #stop = new AbortController();
   #sweep: Promise<void> | undefined;
@@ -208,7 +217,7 @@ export class Supervisor {
     const abort = new AbortController();
     const signal = AbortSignal.any([abort.signal, this.#stop.signal]);
     const conditions = pollerConditions(connection);
-    const runtime = this.#d.createRuntime(record, conditions, () => this.#d.registry.get(record.id)?.parkedCursor ?? legacyCursor(record));
+    const runtime = this.#d.createRuntime(record, conditions, () => this.#startCursor(record.id));
     const log = this.#log.child({ tenant: record.id });
     const done = (async () => {
       while (!signal.aborted) {
@@ -224,7 +233,7 @@ export class Supervisor {
         }
       }
     })();
-    this.#running.set(record.id, { abort, done });
+    this.#running.set(record.id, { abort, done, runtime });
     log.info({ state: connection.status.state }, 'Tenant poller started by the supervisor');
   }
 
@@ -234,16 +243,32 @@ export class Supervisor {
     running.abort.abort(new Error('tenant stopped'));
     await running.done;
     this.#running.delete(tenantId);
+    const last = running.runtime.lastCursor();
+    if (last !== undefined) this.#lastCursors.set(tenantId, last);
+  }
+
+  /**
+   * The cursor a starting poller uses instead of the store's: the one its predecessor in this process
+   * reached; else, when the store holds none, the cursor parked at deauthorization or the legacy
+   * position. Undefined: the store's cursor (or a first run).
+   */
+  #startCursor(tenantId: string): Cursor | undefined {
+    const last = this.#lastCursors.get(tenantId);
+    if (last !== undefined) return last;
+    if (this.#d.cursors.load(tenantId) !== undefined) return undefined;
+    const record = this.#d.registry.get(tenantId);
+    return record === undefined ? undefined : (record.parkedCursor ?? legacyCursor(record));
   }
 
   /** Poller stopped first, so no cursor write can follow the tombstone; the subscription stop never blocks it. */
   async #deauthorize(record: TenantRecord, connection: Connection): Promise<void> {
     const hadPoller = this.#running.has(record.id);
     await this.#stopPoller(record.id);
-    const parked = this.#d.cursors.load(record.id) ?? record.parkedCursor;
+    const parked = this.#lastCursors.get(record.id) ?? this.#d.cursors.load(record.id) ?? record.parkedCursor;
     await this.#d.cursors.forget(record.id);
+    this.#lastCursors.delete(record.id);
     if (hadPoller || connection.status.consentedAt !== undefined) {
-      const runtime = this.#d.createRuntime(record, { subscribed: noop, listed: noop, failed: noop }, () => undefined);
+      const runtime = this.#running.get(record.id)?.runtime ?? this.#d.createRuntime(record, { subscribed: noop, listed: noop, failed: noop }, () => undefined);
       await runtime.stopSubscription().catch((error: unknown) =>
         this.#log.warn({ tenant: record.id, err: error instanceof Error ? error.message : String(error) }, 'Stopping the subscription failed; the connection is deauthorized anyway'),
       );
@@ -255,6 +280,7 @@ export class Supervisor {
 
   async #purge(record: TenantRecord): Promise<void> {
     await this.#d.cursors.forget(record.id);
+    this.#lastCursors.delete(record.id);
     await this.#d.registry.remove(record.id);
     this.#connections.delete(record.id);
     for (const name of CONNECTION_STATES) this.#d.metrics.connectionState.remove({ tenant: record.id, state: name });

@@ -229,6 +229,7 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
         }
       },
       stopSubscription: () => api.stopSubscription(AUDIT_SHAREPOINT, AbortSignal.timeout(c.requestTimeoutSeconds * 1000)),
+      lastCursor: () => poller.currentCursor(),
     };
   };
   const cursorKey = (tenantId: string) => ({ tenantId, contentType: AUDIT_SHAREPOINT });

@@ -25,6 +25,7 @@ export async function startAdminWorld(options: { clock?: ManualClock; loginBaseU
       verify: () => Promise.resolve(),
       run: (signal) => new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true })),
       stopSubscription: () => Promise.resolve(),
+      lastCursor: () => undefined,
     }),
     cursors: {
       load: (id) => cursors.get(id),

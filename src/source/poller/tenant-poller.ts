@@ -70,7 +70,7 @@ export interface TenantPollerDeps {
   random?: () => number;
   // lifecycle seam: the poller reports what it sees; the connection state machine (src/lifecycle) decides what it means.
   conditions?: PollerConditions;
-  /** lifecycle seam: where to start when the store has no cursor (a legacy import, a resume after deauthorization). */
+  /** lifecycle seam: where to start instead of the store's cursor (a restart in this process, a resume, a legacy import); undefined: the store's. */
   initialCursor?: () => Cursor | undefined;
 }
 
@@ -123,8 +123,8 @@ export class TenantPoller {
   /** Runs until `stop` aborts, then drains in-flight deliveries and saves the final cursor. */
   async run(stop: AbortSignal): Promise<void> {
     const { clock, settings } = this.#d;
-    // lifecycle seam: a legacy import or a resume after deauthorization when the store has no cursor.
-    const stored = this.#d.store.load(this.#key) ?? this.#d.initialCursor?.();
+    // lifecycle seam: the supervisor's cursor (a restart in this process, a resume, a legacy import) before the store's.
+    const stored = this.#d.initialCursor?.() ?? this.#d.store.load(this.#key);
     const firstBound = new Date(clock.now() - settings.firstRunLookbackMs).toISOString();
     // The first run's bound is kept in the cursor as a floor: however often the process is killed
     // while the first backlog is collected, listing never reaches further back than asked for.

@@ -24,6 +24,8 @@ class FakeRuntimes {
   verifyError: ConnectorError | undefined;
   stopSubscriptionFails = false;
   running = 0;
+  /** What the poller reports as reached when it stops. */
+  reached: Cursor | undefined;
 
   create = (record: TenantRecord, conditions: PollerConditions, initialCursor: () => Cursor | undefined): TenantRuntime => ({
     verify: () => (this.verifyError === undefined ? Promise.resolve() : Promise.reject(this.verifyError)),
@@ -35,6 +37,7 @@ class FakeRuntimes {
       await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
       this.running -= 1;
     },
+    lastCursor: () => this.reached,
     stopSubscription: () => {
       this.stopSubscriptionCalls.push(record.id);
       return this.stopSubscriptionFails ? Promise.reject(new Error('AF10001 token refused')) : Promise.resolve();
@@ -161,6 +164,19 @@ describe('Supervisor', () => {
     w.runtimes.conditions?.listed(1);
     await w.supervisor.settled();
     expect(w.state()).toBe('Monitoring');
+  });
+
+  it('restarts a resumed poller where its predecessor got to, not at the store\'s stale cursor, and parks that one on deauthorization', async () => {
+    const w = world();
+    await reach(w, 'Monitoring');
+    const reached: Cursor = { ...CURSOR, lowerBound: '2026-01-15T11:30:00.000Z' };
+    w.runtimes.reached = reached;
+    await change(w, { desiredState: 'paused' });
+    await change(w, { desiredState: 'active' });
+    await waitFor(() => w.runtimes.running === 1, { what: 'the resumed poller' });
+    expect(w.runtimes.initialCursor?.()).toEqual(reached);
+    await change(w, { desiredState: 'deauthorized' });
+    expect(w.registry.get(ID)?.parkedCursor).toEqual(reached);
   });
 
   it('records a failed verification as Error with its reason and tries again after the poll interval', async () => {
