@@ -84,7 +84,7 @@ export function embeddedConfig(sim: RunningSimulator, options: Pick<EmbeddedRunO
       transactionalIdPrefix: `${options.topicPrefix}connector`,
       compression: 'gzip',
     },
-    metrics: { enabled: true, host: '127.0.0.1', port: options.metricsPort },
+    metrics: { enabled: true, host: '127.0.0.1', port: options.metricsPort, perTenantDetail: true },
     log: { level: 'warn' },
   };
   return parseConfig(input, 'embedded configuration');

@@ -150,13 +150,13 @@ export class Supervisor {
       connection = new Connection(record.id, () => this.#d.clock.now(), { status: record.status, history: record.history });
       connection.onTransition((tenantId, status, entry) => this.#onTransition(tenantId, status, entry));
       this.#connections.set(record.id, connection);
-      this.#setStateMetric(record.id, record.status.state);
+      this.#countStates();
     }
     return connection;
   }
 
   #onTransition(tenantId: string, status: ConnectionStatus, entry: HistoryEntry): void {
-    this.#setStateMetric(tenantId, status.state);
+    this.#countStates();
     this.#d.metrics.connectionTransitions.inc({ state: status.state });
     const fields = { tenant: tenantId, from: entry.from, to: entry.to, reason: entry.reason, code: status.code, remedy: status.remedy };
     if (status.state === 'Error') this.#log.warn(fields, 'Connection status changed');
@@ -168,8 +168,11 @@ export class Supervisor {
     });
   }
 
-  #setStateMetric(tenantId: string, state: ConnectionState): void {
-    for (const name of CONNECTION_STATES) this.#d.metrics.connectionState.set({ tenant: tenantId, state: name }, name === state ? 1 : 0);
+  /** Tenants per state: seven series whatever the number of tenants (the cardinality budget, docs/metrics.md). */
+  #countStates(): void {
+    const counts = new Map<ConnectionState, number>(CONNECTION_STATES.map((state) => [state, 0]));
+    for (const connection of this.#connections.values()) counts.set(connection.status.state, (counts.get(connection.status.state) ?? 0) + 1);
+    for (const [state, count] of counts) this.#d.metrics.connections.set({ state }, count);
   }
 
   /** Reads the newest record, changes it, writes it back (only when something changed). */
@@ -283,7 +286,7 @@ export class Supervisor {
     this.#lastCursors.delete(record.id);
     await this.#d.registry.remove(record.id);
     this.#connections.delete(record.id);
-    for (const name of CONNECTION_STATES) this.#d.metrics.connectionState.remove({ tenant: record.id, state: name });
+    this.#countStates();
     this.#log.info({ tenant: record.id, deauthorizedAt: record.deauthorizedAt }, 'Purged a tenant deauthorized longer than the retention; its published events stay');
   }
 

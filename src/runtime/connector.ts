@@ -22,6 +22,8 @@ import { KafkaCheckpointStore } from '../kafka/checkpoint-store.ts';
 import { loadPublishedIds } from '../kafka/published-ids.ts';
 import { RecentEventIds } from '../pipeline/recent-event-ids.ts';
 import { createKafka } from '../kafka/client.ts';
+import { KafkaHealth } from '../kafka/health.ts';
+import { resolveKafkaSecurity } from '../kafka/security.ts';
 import { KafkaSink } from '../kafka/sink.ts';
 import { ensureTopics } from '../kafka/topics.ts';
 import { BlobSpool } from '../source/blob-spool.ts';
@@ -29,6 +31,7 @@ import { ManagementApiClient } from '../source/o365/api-client.ts';
 import { tenantEndpoints } from '../source/o365/endpoints.ts';
 import { createHttpAgent } from '../source/o365/http.ts';
 import { msalNetworkClient } from '../source/o365/msal-network.ts';
+import { countTokenRequests } from '../source/o365/token-metrics.ts';
 import { RateBudget } from '../source/o365/rate-budget.ts';
 import { createMsalTokenProvider, type ClientCredential } from '../source/o365/token-provider.ts';
 import { TenantPoller, type TenantPollerDeps } from '../source/poller/tenant-poller.ts';
@@ -37,7 +40,7 @@ import type { Logger } from '../telemetry/logger.ts';
 import { createMetrics, enableProcessMetrics, type Metrics } from '../telemetry/metrics.ts';
 import { normalize } from '../transform/normalize/index.ts';
 import { ByteBudget } from '../util/byte-budget.ts';
-import { startStatusServer } from './status-server.ts';
+import { startStatusServer, type ReadinessCheck } from './status-server.ts';
 import { TenantOperations } from '../admin/operations.ts';
 import { startAdminServer } from '../admin/server.ts';
 
@@ -94,16 +97,28 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
   const clock = deps.clock ?? systemClock;
   const env = deps.env ?? process.env;
   const logger = deps.logger;
-  const metrics = deps.metrics ?? createMetrics();
+  const metrics = deps.metrics ?? createMetrics(undefined, { perTenantDetail: config.metrics.perTenantDetail });
   if (deps.metrics === undefined) enableProcessMetrics(metrics);
   const c = config.connector;
 
   const credential = await loadCredential(config, env);
   const caPem = config.endpoints.caFile === undefined ? undefined : await readFile(config.endpoints.caFile, 'utf8');
   const agent: Agent = createHttpAgent({ caPem, timeoutMs: c.requestTimeoutSeconds * 1000 });
-  const networkClient = msalNetworkClient(agent, c.requestTimeoutSeconds * 1000);
+  const networkClient = countTokenRequests(msalNetworkClient(agent, c.requestTimeoutSeconds * 1000), metrics);
 
-  const kafka = createKafka({ clientId: config.kafka.clientId, brokers: config.kafka.brokers, ssl: config.kafka.ssl, logger });
+  const security = await resolveKafkaSecurity(config.kafka, env);
+  const kafka = createKafka({ clientId: config.kafka.clientId, brokers: config.kafka.brokers, ...security, metrics, logger });
+  // Probing needs the real cluster; tests that replace the sink and store have none.
+  const kafkaHealth =
+    deps.sink === undefined
+      ? new KafkaHealth({
+          kafka,
+          intervalMs: config.kafka.healthCheckIntervalSeconds * 1000,
+          timeoutMs: config.kafka.healthCheckTimeoutSeconds * 1000,
+          metrics,
+          logger,
+        })
+      : undefined;
   const sink =
     deps.sink ??
     new KafkaSink({
@@ -252,6 +267,13 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
   let server: Awaited<ReturnType<typeof startStatusServer>> | undefined;
   let admin: Awaited<ReturnType<typeof startAdminServer>> | undefined;
   let started = false;
+  let cursorsLoaded = false;
+  // Readiness inputs (docs/health.md): all must pass. Add a line for each new one.
+  const readiness: ReadinessCheck[] = [
+    { name: 'started', check: () => ({ ok: started, detail: 'start-up has not finished' }) },
+    { name: 'cursors', check: () => ({ ok: cursorsLoaded, detail: 'the owned cursors are not loaded' }) },
+    ...(kafkaHealth === undefined ? [] : [{ name: 'kafka', check: () => ({ ok: kafkaHealth.reachable(), detail: kafkaHealth.detail() }) }]),
+  ];
   let stopping: Promise<{ drained: boolean }> | undefined;
   const statuses = (): Record<string, TenantStatus> =>
     Object.fromEntries(Object.entries(supervisor.statuses()).map(([id, status]) => [id, pollers.get(id)?.status ?? tenantStatusOf(status)]));
@@ -295,7 +317,14 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
     adminUrl: () => admin?.url,
     async start() {
       if (config.metrics.enabled) {
-        server = await startStatusServer({ host: config.metrics.host, port: config.metrics.port, registry: metrics.registry, statuses, ready: () => started });
+        server = await startStatusServer({
+          host: config.metrics.host,
+          port: config.metrics.port,
+          registry: metrics.registry,
+          statuses,
+          started: () => started,
+          readiness,
+        });
       }
       if (config.kafka.createTopics && deps.sink === undefined) {
         await ensureTopics(kafka, {
@@ -312,8 +341,12 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
         });
       }
       // Fence first, then read cursors: a zombie owner of this shard can no longer commit after this.
+      await kafkaHealth?.start();
       await sink.start();
       await store.start();
+      cursorsLoaded = true;
+      // Until scale-out lands, a replica owns exactly the shard it is configured with, once fenced.
+      metrics.shardsOwned.set(1);
       await registry.start();
       if (deps.sink === undefined) {
         await readToEnd(kafka, { topic: config.kafka.topics.drives, deadlineMs: 120_000, groupIdPrefix: 'drives', onMessage: (message) => message.key !== null && drives.remember(message.key.toString('utf8')) });
@@ -346,7 +379,8 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
           new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), deadline))),
         ]);
         clearTimeout(timer);
-        await Promise.allSettled([sink.stop(), store.stop(), registry.stop()]);
+        metrics.shardsOwned.set(0);
+        await Promise.allSettled([sink.stop(), store.stop(), registry.stop(), kafkaHealth?.stop()]);
         await agent.close().catch(() => undefined);
         await server?.close();
         await admin?.close();

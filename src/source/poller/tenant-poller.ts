@@ -143,6 +143,9 @@ export class TenantPoller {
       onSinkTrouble: (error) => this.#setStatus('degraded', error),
     });
     this.#cursorTask = new CoalescingTask(() => this.#saveCursor(), (error) => this.#log.warn({ err: error }, 'Saving the cursor failed; it will be saved with the next progress'));
+    // Exported from the start, so a tenant that never commits (stuck in an error) still shows its lag.
+    this.#d.metrics.cursorLag.set({ tenant: this.#d.tenantId }, (clock.now() - tracker.lowerBoundMs()) / 1000);
+    this.#d.metrics.tenantLastSuccess.set({ tenant: this.#d.tenantId }, clock.now() / 1000);
     this.#log.info({ lowerBound: initial.lowerBound, resumed: stored !== undefined }, 'Tenant poller started');
     if (settings.startDelayMs !== undefined && settings.startDelayMs > 0) await clock.sleep(settings.startDelayMs, stop).catch(() => undefined);
     let failures = 0;
@@ -240,6 +243,7 @@ export class TenantPoller {
   #afterCommit(): void {
     const tracker = this.#requireTracker();
     this.#d.metrics.checkpointCommits.inc({ tenant: this.#d.tenantId });
+    this.#d.metrics.tenantLastSuccess.set({ tenant: this.#d.tenantId }, this.#d.clock.now() / 1000);
     this.#d.metrics.cursorLag.set({ tenant: this.#d.tenantId }, (this.#d.clock.now() - tracker.lowerBoundMs()) / 1000);
     if (!this.#d.sink.transactional) this.#cursorTask?.request();
   }
