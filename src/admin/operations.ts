@@ -46,6 +46,11 @@ export class TenantOperations {
     return this.#d.registry.list().sort((a, b) => a.id.localeCompare(b.id));
   }
 
+  /** Waits until the supervisor wrote back what it did for the tenant (status and history). */
+  async settled(tenantId: string): Promise<void> {
+    await this.#d.supervisor.settled(tenantId.toLowerCase());
+  }
+
   show(tenantId: string): TenantRecord {
     const record = this.#d.registry.get(tenantId.toLowerCase());
     if (record === undefined) throw new AdminError(404, 'TENANT_NOT_FOUND', `No tenant ${tenantId} in the registry`);

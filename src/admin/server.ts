@@ -87,7 +87,14 @@ export async function startAdminServer(options: AdminServerOptions): Promise<{ u
         return [result.imported ? 201 : 200, { imported: result.imported, tenant: view(result.tenant) }];
       },
     },
-    { method: 'GET', path: /^\/tenants\/([^/]+)$/, handler: (_r, _u, [id = '']) => Promise.resolve([200, view(ops.show(id))]) },
+    {
+      method: 'GET',
+      path: /^\/tenants\/([^/]+)$/,
+      handler: async (_r, _u, [id = '']) => {
+        await ops.settled(id);
+        return [200, view(ops.show(id))];
+      },
+    },
     { method: 'POST', path: /^\/tenants\/([^/]+)\/pause$/, handler: async (_r, _u, [id = '']) => [200, view(await ops.pause(id))] },
     { method: 'POST', path: /^\/tenants\/([^/]+)\/resume$/, handler: async (_r, _u, [id = '']) => [200, view(await ops.resume(id))] },
     { method: 'POST', path: /^\/tenants\/([^/]+)\/deauthorize$/, handler: async (_r, _u, [id = '']) => [200, view(await ops.deauthorize(id))] },
