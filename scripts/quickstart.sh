@@ -20,4 +20,6 @@ if [[ "$KAFKA_BROKERS" == "127.0.0.1:$KAFKA_PORT" ]]; then
     started_kafka=1
   fi
 fi
+# One tenant onboarding: PendingConsent → Initializing → Monitoring (docs/lifecycle.md).
+node bin/onedrive-connector.js demo-onboarding --brokers "$KAFKA_BROKERS"
 node bin/onedrive-connector.js demo --brokers "$KAFKA_BROKERS" "$@"

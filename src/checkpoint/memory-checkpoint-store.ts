@@ -29,6 +29,12 @@ export class MemoryCheckpointStore implements CheckpointStore {
     return Promise.resolve();
   }
 
+  forget(key: CursorKey): Promise<void> {
+    if (!this.started) return Promise.reject(new Error('MemoryCheckpointStore.forget() called before start()'));
+    this.backing.delete(cursorKeyString(key));
+    return Promise.resolve();
+  }
+
   stop(): Promise<void> {
     this.started = false;
     return Promise.resolve();

@@ -88,6 +88,10 @@ export function embeddedConfig(sim: RunningSimulator, options: Pick<EmbeddedRunO
         // Per run too: a shared published-ids topic made a later run with the same seed (same tenant
         // and record ids) drop every event as already published.
         publishedIds: `${options.topicPrefix}published-ids.v1`,
+        // Per run as well: the registry is the tenants' source of truth, a shared one would mix runs' tenants.
+        registry: `${options.topicPrefix}tenants.v1`,
+        connectionStatus: `${options.topicPrefix}connection-status.v1`,
+        drives: `${options.topicPrefix}drives.v1`,
       },
       // Per run: runs sharing a broker would otherwise fence each other's transactional producer.
       transactionalIdPrefix: `${options.topicPrefix}connector`,

@@ -7,6 +7,8 @@ import { registerDemoCommand } from './commands/demo.ts';
 import { registerReplayCommand } from './commands/replay.ts';
 import { registerRecordCommand } from './commands/record.ts';
 import { registerFixturesCommand } from './commands/fixtures.ts';
+import { registerTenantsCommand } from './commands/tenants.ts';
+import { registerOnboardingDemoCommand } from './commands/onboarding-demo.ts';
 
 /**
  * The command tree. Each command's action sets `process.exitCode` (0 by default); usage errors surface
@@ -25,5 +27,7 @@ export function buildProgram(): Command {
   registerFixturesCommand(program);
   registerDemoCommand(program);
   registerNormalizeCommand(program);
+  registerTenantsCommand(program);
+  registerOnboardingDemoCommand(program);
   return program;
 }

@@ -167,6 +167,12 @@ const kafkaSchema = z.strictObject({
       cursors: z.string().min(1).default('onedrive.cursors.v1'),
       /** Exactly-once mode: event ids per committed blob, read back at start to drop Microsoft's repeats. */
       publishedIds: z.string().min(1).default('onedrive.published-ids.v1'),
+      /** Connection lifecycle (docs/lifecycle.md): the tenant registry (compacted, key = tenant id). */
+      registry: z.string().min(1).default('onedrive.tenants.v1'),
+      /** Connection status transitions, for Forensic Search (key = tenant id). */
+      connectionStatus: z.string().min(1).default('onedrive.connection-status.v1'),
+      /** Drives seen so far (compacted, key = drive key). */
+      drives: z.string().min(1).default('onedrive.drives.v1'),
     })
     .prefault({}),
   compression: z.enum(['none', 'gzip']).default('gzip'),
@@ -194,15 +200,33 @@ const kafkaSchema = z.strictObject({
   replicationFactor: z.number().int().positive().default(1),
 });
 
+/** The admin API (docs/lifecycle.md): its own port, never the metrics one, and always behind a bearer token. */
+const adminSchema = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    host: z.string().default('0.0.0.0'),
+    port: z.number().int().min(0).max(65535).default(9465),
+    /** The bearer token callers must present. */
+    token: secretSource.optional(),
+    /** Where the tenant admin's browser is sent back after consent: this API's /consent/callback, as registered on the app. */
+    redirectUri: z.string().url().optional(),
+    /** Signs the consent `state` (HMAC-SHA256). */
+    stateSecret: secretSource.optional(),
+    consentStateTtlSeconds: z.number().int().positive().default(3600),
+  })
+  .refine((admin) => !admin.enabled || admin.token !== undefined, { message: 'an enabled admin API needs a token', path: ['token'] })
+  .refine((admin) => !admin.enabled || admin.stateSecret !== undefined, { message: 'an enabled admin API needs a stateSecret', path: ['stateSecret'] });
+
 const plainNeedsTls = (kafka: z.infer<typeof kafkaSchema>): boolean => kafka.sasl?.mechanism !== 'plain' || kafka.ssl || kafka.tls !== undefined;
 
 export const configSchema = z.strictObject({
   connector: connectorSchema,
   auth: authSchema,
   endpoints: endpointOverridesSchema.prefault({}),
+  /** Seeds the tenant registry (registry wins for tenants it holds, docs/lifecycle.md); may be empty when the admin API adds tenants. */
   tenants: z
     .array(tenantSchema)
-    .min(1)
+    .default([])
     .refine((tenants) => new Set(tenants.map((t) => t.id.toLowerCase())).size === tenants.length, 'tenant ids must be unique'),
   kafka: kafkaSchema.refine(plainNeedsTls, { message: 'SASL PLAIN sends the password as it is: turn on ssl or configure tls', path: ['sasl', 'mechanism'] }),
   metrics: z
@@ -214,8 +238,21 @@ export const configSchema = z.strictObject({
       perTenantDetail: z.boolean().default(false),
     })
     .prefault({}),
+  admin: adminSchema.prefault({}),
+  lifecycle: z
+    .strictObject({
+      /** A deauthorized tenant can be resumed from its cursor this long; then its record and cursor are purged. */
+      deauthorizedRetentionDays: z.number().positive().default(90),
+      /** How often the supervisor looks for due maintenance windows and purges. */
+      sweepIntervalSeconds: z.number().positive().default(60),
+    })
+    .prefault({}),
   log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info') }).prefault({}),
+}).refine((config) => config.tenants.length > 0 || config.admin.enabled, {
+  message: 'list at least one tenant, or enable the admin API to add tenants while running',
+  path: ['tenants'],
 });
 
 export type ConnectorConfig = z.infer<typeof configSchema>;
+export type AdminConfig = ConnectorConfig['admin'];
 export type ConnectorConfigInput = z.input<typeof configSchema>;

@@ -47,6 +47,8 @@ export interface CheckpointStore {
   load(key: CursorKey): Cursor | undefined;
   /** Resolves once the cursor is durable (for Kafka: acknowledged by all in-sync replicas). */
   save(key: CursorKey, cursor: Cursor): Promise<void>;
+  /** Removes the key's cursor (a tombstone), e.g. on deauthorization; resolves once durable. */
+  forget(key: CursorKey): Promise<void>;
   /** Safe to call twice and before start. */
   stop(): Promise<void>;
 }

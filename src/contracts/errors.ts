@@ -13,7 +13,8 @@ export type Stage =
   | 'normalize'
   | 'sink'
   | 'checkpoint'
-  | 'simulator';
+  | 'simulator'
+  | 'lifecycle';
 
 export class ConnectorError extends Error {
   override readonly name = 'ConnectorError';

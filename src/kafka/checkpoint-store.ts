@@ -73,6 +73,19 @@ export class KafkaCheckpointStore implements CheckpointStore {
     this.cursors.set(record.key, structuredClone(cursor));
   }
 
+  async forget(key: CursorKey): Promise<void> {
+    if (this.producer === undefined || this.state !== 'started') {
+      throw new Error('KafkaCheckpointStore.forget() called before start() or after stop()');
+    }
+    const keyString = cursorKeyString(key);
+    try {
+      await this.producer.send({ topic: this.options.topic, messages: [{ key: keyString, value: null }], acks: -1 });
+    } catch (error) {
+      throw toConnectorError(error, 'checkpoint', 'tombstone a cursor');
+    }
+    this.cursors.delete(keyString);
+  }
+
   async stop(): Promise<void> {
     if (this.state === 'stopped') return;
     this.state = 'stopped';

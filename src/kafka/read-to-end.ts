@@ -146,7 +146,7 @@ function deadlineError(options: ReadToEndOptions, ends: Ends, positions: Map<num
  * kafkajs' fetchTopicOffsets gives up at once on NOT_LEADER_FOR_PARTITION, which a just-created
  * topic answers until its leader is known everywhere; a fresh admin refreshes metadata.
  */
-async function endOffsets(kafka: Kafka, topic: string, deadlineAt: number): Promise<Ends> {
+export async function endOffsets(kafka: Kafka, topic: string, deadlineAt: number): Promise<Ends> {
   for (;;) {
     const admin = kafka.admin();
     try {

@@ -8,6 +8,10 @@ export interface TopicLayout {
   /** Exactly-once restart dedupe log; kept for `publishedIdsRetentionMs` only. */
   publishedIds?: string | undefined;
   publishedIdsRetentionMs?: number | undefined;
+  /** Connection lifecycle: the tenant registry and the drives seen (compacted), the status events (kept). */
+  registry?: string | undefined;
+  drives?: string | undefined;
+  connectionStatus?: string | undefined;
   partitions: number;
   replicationFactor: number;
 }
@@ -30,6 +34,8 @@ export async function ensureTopics(kafka: Kafka, layout: TopicLayout): Promise<{
       ...(layout.publishedIds === undefined
         ? []
         : [{ topic: layout.publishedIds, configEntries: [{ name: 'retention.ms', value: String(layout.publishedIdsRetentionMs ?? 172_800_000) }] }]),
+      ...[layout.registry, layout.drives].filter((t) => t !== undefined).map((topic) => ({ topic, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] })),
+      ...(layout.connectionStatus === undefined ? [] : [{ topic: layout.connectionStatus, configEntries: [] }]),
     ];
     const missing = wanted.filter((t) => !existing.has(t.topic));
     if (missing.length > 0) {

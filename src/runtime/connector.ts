@@ -4,9 +4,20 @@ import type { Agent } from 'undici';
 import type { CheckpointStore } from '../contracts/checkpoint.ts';
 import { systemClock, type Clock } from '../contracts/clock.ts';
 import { ConnectorError } from '../contracts/errors.ts';
-import type { Sink } from '../contracts/sink.ts';
+import type { KeyedRecord, Sink } from '../contracts/sink.ts';
 import { resolveSecret } from '../config/load.ts';
 import type { ConnectorConfig, TenantConfig } from '../config/schema.ts';
+import type { TenantRecord, TenantRegistry } from '../contracts/tenant-registry.ts';
+import { KafkaTenantRegistry } from '../kafka/registry.ts';
+import { MemoryTenantRegistry } from '../lifecycle/memory-registry.ts';
+import { seedRegistry } from '../lifecycle/records.ts';
+import { DriveIndex } from '../lifecycle/drives.ts';
+import { readToEnd } from '../kafka/read-to-end.ts';
+import type { ConnectionStatus } from '../lifecycle/state-machine.ts';
+import { Supervisor, type StatusEvent, type TenantRuntimeFactory } from '../lifecycle/supervisor.ts';
+import { verifyAccess } from '../lifecycle/verify.ts';
+import { tenantStatusOf } from '../lifecycle/reasons.ts';
+import { AUDIT_SHAREPOINT } from '../contracts/audit-record.ts';
 import { KafkaCheckpointStore } from '../kafka/checkpoint-store.ts';
 import { loadPublishedIds } from '../kafka/published-ids.ts';
 import { RecentEventIds } from '../pipeline/recent-event-ids.ts';
@@ -23,13 +34,15 @@ import { msalNetworkClient } from '../source/o365/msal-network.ts';
 import { countTokenRequests } from '../source/o365/token-metrics.ts';
 import { RateBudget } from '../source/o365/rate-budget.ts';
 import { createMsalTokenProvider, type ClientCredential } from '../source/o365/token-provider.ts';
-import { TenantPoller } from '../source/poller/tenant-poller.ts';
+import { TenantPoller, type TenantPollerDeps } from '../source/poller/tenant-poller.ts';
 import type { TenantStatus } from '../source/poller/tenant-status.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { createMetrics, enableProcessMetrics, type Metrics } from '../telemetry/metrics.ts';
 import { normalize } from '../transform/normalize/index.ts';
 import { ByteBudget } from '../util/byte-budget.ts';
 import { startStatusServer, type ReadinessCheck } from './status-server.ts';
+import { TenantOperations } from '../admin/operations.ts';
+import { startAdminServer } from '../admin/server.ts';
 
 export interface ConnectorDeps {
   logger: Logger;
@@ -39,6 +52,8 @@ export interface ConnectorDeps {
   /** Replace the Kafka sink and store (unit tests); production always uses Kafka. */
   sink?: Sink;
   store?: CheckpointStore;
+  /** lifecycle seam: replaces the Kafka tenant registry (unit tests); defaults to in-memory when `sink` is replaced. */
+  registry?: TenantRegistry;
 }
 
 export interface Connector {
@@ -52,6 +67,12 @@ export interface Connector {
   metricsUrl(): string | undefined;
   /** Settles when the connector cannot continue (e.g. fenced by a newer owner of its shard). */
   readonly fatal: Promise<ConnectorError>;
+  /** lifecycle seam: the tenant registry and the supervisor the admin API works through (after start). */
+  readonly registry: TenantRegistry;
+  readonly supervisor: Supervisor;
+  connections(): Record<string, ConnectionStatus>;
+  /** Where the admin API listens, once started (undefined when disabled). */
+  adminUrl(): string | undefined;
 }
 
 /** The app credential from its secret source (env or file); also used by `record` (src/fixtures). */
@@ -139,9 +160,16 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
   let fatalCode: string | undefined;
   const fatal = new Promise<ConnectorError>((resolve) => (reportFatal = resolve));
 
-  const recentIds = new Map(config.tenants.map((tenant) => [tenant.id, new RecentEventIds(c.dedupeEventIdsPerTenant)]));
-  /** The one place a tenant's poller is built (a supervisor starting pollers from a registry uses it too). */
-  const createTenantPoller = (tenant: TenantConfig, startDelayMs = 0): TenantPoller => {
+  const recentIds = new Map<string, RecentEventIds>();
+  const recentIdsOf = (tenantId: string): RecentEventIds => {
+    let ids = recentIds.get(tenantId);
+    if (ids === undefined) recentIds.set(tenantId, (ids = new RecentEventIds(c.dedupeEventIdsPerTenant)));
+    return ids;
+  };
+  // lifecycle seam: a drive's first event announces it on the drives topic, in the same transaction.
+  const drives = new DriveIndex(config.kafka.topics.drives, (drive) => metrics.drivesDiscovered.inc({ tenant: drive.tenantId, type: drive.type }));
+  /** One tenant's poller and API client; the supervisor calls this as tenants come and go. */
+  const createTenantPoller = (tenant: TenantConfig, lifecycle: Pick<TenantPollerDeps, 'conditions' | 'initialCursor'> = {}, startDelayMs = 0): { poller: TenantPoller; api: ManagementApiClient } => {
     const endpoints = tenantEndpoints(config, tenant);
     const tenantLogger = logger.child({ tenant: tenant.id });
     const api = new ManagementApiClient({
@@ -156,7 +184,7 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
       timeoutMs: c.requestTimeoutSeconds * 1000,
       maxBackoffMs: c.maxBackoffSeconds * 1000,
     });
-    return new TenantPoller({
+    const poller = new TenantPoller({
       tenantId: tenant.id,
       api,
       sink,
@@ -165,7 +193,7 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
       globalLimit,
       startGate,
       normalize: (record) => normalize(record, { tenantId: tenant.id, now: () => new Date(clock.now()) }),
-      recentIds: recentIds.get(tenant.id) ?? new RecentEventIds(c.dedupeEventIdsPerTenant),
+      recentIds: recentIdsOf(tenant.id),
       clock,
       metrics,
       logger,
@@ -173,6 +201,8 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
         fatalCode ??= error.code;
         reportFatal(error);
       },
+      sideRecords: { forEvents: (tenantId, events) => drives.forEvents(tenantId, events) },
+      ...lifecycle,
       settings: {
         pollIntervalMs: c.pollIntervalSeconds * 1000,
         firstRunLookbackMs: c.firstRunLookbackHours * 3600_000,
@@ -189,15 +219,68 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
         idlePollIntervalMs: c.idlePollIntervalSeconds * 1000,
       },
     });
+    return { poller, api };
   };
+
+  // lifecycle seam: the registry is the source of truth for tenants; the supervisor runs their pollers.
+  const topics = config.kafka.topics;
+  const registry = deps.registry ?? (deps.sink === undefined ? new KafkaTenantRegistry({ kafka, topic: topics.registry, readDeadlineMs: 120_000, logger }) : new MemoryTenantRegistry());
+  /** Side records on their own ride in the shard's next group commit (no transaction of their own). */
+  const publishSide = async (tenantId: string, records: readonly KeyedRecord[]): Promise<void> => {
+    const unit = await sink.begin(tenantId);
+    try {
+      await unit.attach(records);
+      await unit.commit();
+    } catch (error) {
+      await unit.abort().catch(() => undefined);
+      throw error;
+    }
+  };
+  const pollers = new Map<string, TenantPoller>();
   // Thousands of tenants start spread over one poll interval (at most START_SPACING_MS apart), so
   // their token requests and listings do not all land at once, at start and every poll after.
-  const spacingMs = Math.min(START_SPACING_MS, (c.pollIntervalSeconds * 1000) / Math.max(1, config.tenants.length));
-  const pollers = config.tenants.map((tenant, i) => createTenantPoller(tenant, Math.floor(i * spacingMs)));
+  let startedAtMs: number | undefined;
+  let initialStarts = 0;
+  const startDelayMs = (): number => {
+    if (startedAtMs === undefined || clock.now() - startedAtMs >= c.pollIntervalSeconds * 1000) return 0;
+    const spacingMs = Math.min(START_SPACING_MS, (c.pollIntervalSeconds * 1000) / Math.max(1, registry.list().length));
+    return Math.floor(initialStarts++ * spacingMs);
+  };
+  const createRuntime: TenantRuntimeFactory = (record, conditions, initialCursor) => {
+    const { poller, api } = createTenantPoller(tenantConfigOf(record), { conditions, initialCursor }, startDelayMs());
+    return {
+      verify: () => verifyAccess(() => api.accessToken()),
+      run: async (signal) => {
+        pollers.set(record.id, poller);
+        try {
+          await poller.run(signal);
+        } finally {
+          if (pollers.get(record.id) === poller) pollers.delete(record.id);
+        }
+      },
+      stopSubscription: () => api.stopSubscription(AUDIT_SHAREPOINT, AbortSignal.timeout(c.requestTimeoutSeconds * 1000)),
+      lastCursor: () => poller.currentCursor(),
+    };
+  };
+  const cursorKey = (tenantId: string) => ({ tenantId, contentType: AUDIT_SHAREPOINT });
+  const supervisor = new Supervisor({
+    registry,
+    createRuntime,
+    cursors: { load: (tenantId) => store.load(cursorKey(tenantId)), forget: (tenantId) => store.forget(cursorKey(tenantId)) },
+    publishStatus: (event: StatusEvent) =>
+      publishSide(event.tenantId, [{ topic: topics.connectionStatus, key: event.tenantId, value: JSON.stringify(event), headers: { 'content-type': 'application/json' } }]),
+    clock,
+    logger,
+    metrics,
+    settings: {
+      pollIntervalMs: c.pollIntervalSeconds * 1000,
+      deauthorizedRetentionMs: config.lifecycle.deauthorizedRetentionDays * 86_400_000,
+      sweepIntervalMs: config.lifecycle.sweepIntervalSeconds * 1000,
+    },
+  });
 
-  const stopController = new AbortController();
-  const runs: Array<Promise<void>> = [];
   let server: Awaited<ReturnType<typeof startStatusServer>> | undefined;
+  let admin: Awaited<ReturnType<typeof startAdminServer>> | undefined;
   let started = false;
   let cursorsLoaded = false;
   // Readiness inputs (docs/health.md): all must pass. Add a line for each new one.
@@ -209,14 +292,46 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
     { name: 'spool', check: () => ({ ok: spool.problem() === undefined, detail: spool.problem()?.message ?? '' }) },
   ];
   let stopping: Promise<{ drained: boolean }> | undefined;
-  const statuses = (): Record<string, TenantStatus> => Object.fromEntries(pollers.map((p, i) => [config.tenants[i]?.id ?? String(i), p.status]));
+  const statuses = (): Record<string, TenantStatus> =>
+    Object.fromEntries(Object.entries(supervisor.statuses()).map(([id, status]) => [id, pollers.get(id)?.status ?? tenantStatusOf(status)]));
+
+  // lifecycle seam: the admin API on its own port, behind its bearer token.
+  const startAdmin = async (): Promise<Awaited<ReturnType<typeof startAdminServer>>> => {
+    const a = config.admin;
+    if (a.token === undefined || a.stateSecret === undefined) throw new Error('config validation guarantees the admin token and state secret');
+    const token = await resolveSecret(a.token, env);
+    const stateSecret = await resolveSecret(a.stateSecret, env);
+    let redirectUri = a.redirectUri;
+    const operations = new TenantOperations({
+      registry,
+      supervisor,
+      hasCursor: (tenantId) => store.load(cursorKey(tenantId)) !== undefined,
+      clock,
+      consent: {
+        clientId: config.auth.clientId,
+        get redirectUri() {
+          return redirectUri ?? '';
+        },
+        stateSecret,
+        stateTtlMs: a.consentStateTtlSeconds * 1000,
+        loginBaseUrl: config.endpoints.loginBaseUrl,
+      },
+    });
+    const started = await startAdminServer({ host: a.host, port: a.port, token, operations, logger });
+    redirectUri ??= `${started.url}/consent/callback`;
+    return started;
+  };
 
   return {
     metrics,
     fatal,
     statuses,
     metricsUrl: () => server?.url,
-    progress: () => Object.fromEntries(pollers.map((p, i) => [config.tenants[i]?.id ?? String(i), p.progress()])),
+    progress: () => Object.fromEntries(Object.keys(supervisor.statuses()).map((id) => [id, pollers.get(id)?.progress() ?? { listedUpToMs: undefined, pendingBlobs: 0 }])),
+    registry,
+    supervisor,
+    connections: () => supervisor.statuses(),
+    adminUrl: () => admin?.url,
     async start() {
       // Local resources first, with errors that name the setting: nothing else is opened if they fail.
       await probeSpoolDirectory(c.spoolDirectory, c.maxInMemoryBlobBytes);
@@ -242,6 +357,9 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
           deadLetter: config.kafka.topics.deadLetter,
           cursors: config.kafka.topics.cursors,
           publishedIds: config.kafka.topics.publishedIds,
+          registry: topics.registry,
+          drives: topics.drives,
+          connectionStatus: topics.connectionStatus,
           publishedIdsRetentionMs: (c.dedupeHorizonHours + 1) * 3600_000,
           partitions: config.kafka.topicPartitions,
           replicationFactor: config.kafka.replicationFactor,
@@ -254,34 +372,43 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
       cursorsLoaded = true;
       // Until scale-out lands, a replica owns exactly the shard it is configured with, once fenced.
       metrics.shardsOwned.set(1);
+      await registry.start();
+      if (deps.sink === undefined) {
+        await readToEnd(kafka, { topic: config.kafka.topics.drives, deadlineMs: 120_000, groupIdPrefix: 'drives', onMessage: (message) => message.key !== null && drives.remember(message.key.toString('utf8')) });
+        logger.info({ drives: drives.size }, 'Loaded the drives seen so far');
+      }
+      const seeded = await seedRegistry(registry, config.tenants, clock.now());
+      if (seeded.length > 0) logger.info({ tenants: seeded }, 'Added the config file\'s new tenants to the tenant registry');
       if (sink.transactional && deps.sink === undefined && c.dedupeEventIdsPerTenant > 0) {
         const { records } = await loadPublishedIds(kafka, {
           topic: config.kafka.topics.publishedIds,
           sinceMs: clock.now() - c.dedupeHorizonHours * 3600_000,
-          tenants: new Set(recentIds.keys()),
+          tenants: new Set(registry.list().map((r) => r.id)),
           deadlineMs: 300_000,
-          onIds: (tenantId, ids) => recentIds.get(tenantId)?.addAll(ids),
+          onIds: (tenantId, ids) => recentIdsOf(tenantId).addAll(ids),
         });
         logger.info({ records }, 'Rebuilt the ids published recently, to drop repeated records');
       }
-      for (const poller of pollers) runs.push(poller.run(stopController.signal));
+      startedAtMs = clock.now();
+      supervisor.start();
+      if (config.admin.enabled) admin = await startAdmin();
       started = true;
-      logger.info({ tenants: pollers.length, mode: c.deliveryMode, metrics: server?.url }, 'Connector started');
+      logger.info({ tenants: registry.list().length, mode: c.deliveryMode, metrics: server?.url }, 'Connector started');
     },
     stop() {
       stopping ??= (async () => {
-        stopController.abort(new Error('stopping'));
         const deadline = c.shutdownTimeoutSeconds * 1000;
         let timer: NodeJS.Timeout | undefined;
         const drained = await Promise.race([
-          Promise.all(runs).then(() => true),
+          supervisor.stop().then(() => true),
           new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), deadline))),
         ]);
         clearTimeout(timer);
         metrics.shardsOwned.set(0);
-        await Promise.allSettled([sink.stop(), store.stop(), kafkaHealth?.stop()]);
+        await Promise.allSettled([sink.stop(), store.stop(), registry.stop(), kafkaHealth?.stop()]);
         await agent.close().catch(() => undefined);
         await server?.close();
+        await admin?.close();
         // Never "stopped cleanly" after a start that failed or was cut short: nothing ran.
         if (!started) logger.info('Connector closed; it had not finished starting');
         else if (fatalCode !== undefined) logger.info({ drained, code: fatalCode }, 'Connector stopped after a fatal error');
@@ -291,4 +418,9 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
       return stopping;
     },
   };
+}
+
+/** The poller-facing view of a registry record. */
+function tenantConfigOf(record: TenantRecord): TenantConfig {
+  return { id: record.id, displayName: record.displayName, cloud: record.cloud, plan: record.plan, ...(record.requestsPerMinute === undefined ? {} : { requestsPerMinute: record.requestsPerMinute }) };
 }

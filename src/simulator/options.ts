@@ -11,8 +11,10 @@ import type { ThrottleWindow } from './throttle.ts';
  * - `permission-missing`: tokens lack ActivityFeed.Read, so the API answers AF10001 / 401 (§2.2).
  * - `throttled`: a low request quota (`throttledQuotaPerMinute`).
  * - `faulty`: a seeded mix of 5xx answers, connection resets, slow answers and malformed records.
+ * - `consent-denied`: like `no-consent`, and the admin-consent page answers as when the admin refuses.
+ * A `no-consent` tenant becomes `healthy` once its admin grants consent on /{tenant}/v2.0/adminconsent.
  */
-export const SCENARIOS = ['healthy', 'audit-disabled', 'no-consent', 'permission-missing', 'throttled', 'faulty'] as const;
+export const SCENARIOS = ['healthy', 'audit-disabled', 'no-consent', 'permission-missing', 'throttled', 'faulty', 'consent-denied'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 /** HTTP shape of AF429: 429 + Retry-After, 429 without it, or 403 as TRB shows (o365-api.md §2.2, §2.4). */
@@ -89,6 +91,13 @@ export interface SimulatorOptions {
   /** Defaults for synthetic tenants. */
   eventsPerHour?: number;
   recordsPerBlob?: number;
+  /**
+   * A new subscription lists nothing for this long after its first start (Microsoft: "up to 12 hours",
+   * o365-api.md §1.3); pre-subscribed tenants (`subscribed`) are past it. Default 0.
+   */
+  firstContentDelayMinutes?: number;
+  /** Default share of blobs that start with a UTF-8 BOM, for tenants that do not set their own. */
+  bomFraction?: number;
   /** Extra minutes the 7-day start-time rule tolerates (observed ~60, o365-api.md §1.7). Default 0. */
   retentionSlackMinutes?: number;
   /**
@@ -123,7 +132,9 @@ export const DEFAULTS = {
   lateFraction: 0.05,
   duplicateWithinFraction: 0.15,
   duplicateAcrossFraction: 0.1,
-  bomFraction: 0.2,
+  // beats#44327 saw BOMs on Audit.Exchange and DLP.All, not SharePoint: rare here, but kept so the path is exercised.
+  bomFraction: 0.02,
+  firstContentDelayMinutes: 0,
   faultyCorruptFraction: 0.05,
 } as const;
 

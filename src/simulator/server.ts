@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SimContext } from './context.ts';
 import { handleInstanceDiscovery, handleJwks, handleOpenIdConfiguration } from './entra/metadata.ts';
 import { handleToken } from './entra/token-endpoint.ts';
+import { handleAdminConsent } from './entra/admin-consent.ts';
 import { FEED_PATH, feedEndpoint, handleFeed } from './api/feed.ts';
 import { afError, Query, sendJson } from './http-util.ts';
 import type { EndpointName } from './stats.ts';
@@ -27,6 +28,11 @@ function route(ctx: SimContext, req: IncomingMessage, res: ServerResponse, url: 
   if (token && method === 'POST') {
     const [, tenant = ''] = token;
     return { endpoint: 'token', tenantId: tenant.toLowerCase(), run: () => handleToken(ctx, req, res, tenant, token[2] === undefined) };
+  }
+  const consent = /^\/([^/]+)\/v2\.0\/adminconsent$/.exec(path);
+  if (consent && method === 'GET') {
+    const [, tenant = ''] = consent;
+    return { endpoint: 'admin-consent', tenantId: tenant.toLowerCase(), run: () => handleAdminConsent(ctx, res, tenant, url.searchParams) };
   }
   const oidc = /^\/([^/]+)(\/v2\.0)?\/\.well-known\/openid-configuration$/.exec(path);
   if (oidc && method === 'GET') {

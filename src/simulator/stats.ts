@@ -13,6 +13,7 @@ export type EndpointName =
   | 'subscriptions-content'
   | 'subscriptions-notifications'
   | 'blob'
+  | 'admin-consent'
   | 'unknown';
 
 export interface RequestRecord {

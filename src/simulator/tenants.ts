@@ -34,6 +34,9 @@ export interface Tenant {
   /** contentType → time of the last /start that passed the 15-minute rule (§1.3). */
   lastStartAt: Map<string, number>;
   auditEnabled: boolean;
+  /** contentType → first time a /start enabled it: nothing is listed before this plus the first-content delay. */
+  firstStartedAt: Map<string, number>;
+  firstContentDelayMs: number;
   /** Sequential generator for the `faulty` scenario's random faults. */
   faultRng: Rng;
 }
@@ -41,6 +44,8 @@ export interface Tenant {
 /** Whether a blob shows up in a listing at `nowMs` (availability, and not during a stop, §1.5). */
 export function isListed(tenant: Tenant, contentType: string, blob: BlobEntry, nowMs: number): boolean {
   if (blob.availableAt > nowMs) return false;
+  const firstStart = tenant.firstStartedAt.get(contentType);
+  if (firstStart !== undefined && nowMs < firstStart + tenant.firstContentDelayMs) return false;
   for (const [from, to] of tenant.stoppedGaps.get(contentType) ?? []) {
     if (blob.availableAt >= from && blob.availableAt < to) return false;
   }
@@ -77,11 +82,12 @@ export function buildTenants(options: SimulatorOptions, startMs: number): Tenant
       lateFraction: def.lateFraction ?? DEFAULTS.lateFraction,
       duplicateWithinFraction: def.duplicateWithinFraction ?? DEFAULTS.duplicateWithinFraction,
       duplicateAcrossFraction: def.duplicateAcrossFraction ?? DEFAULTS.duplicateAcrossFraction,
-      bomFraction: def.bomFraction ?? DEFAULTS.bomFraction,
+      bomFraction: def.bomFraction ?? options.bomFraction ?? DEFAULTS.bomFraction,
       corruptFraction: scenario === 'faulty' ? DEFAULTS.faultyCorruptFraction : 0,
       largeBlob: def.largeBlob ? { sizeBytes: def.largeBlob.sizeBytes, contentCreatedMs: startMs - (def.largeBlob.minutesAgo ?? 30) * 60_000 } : undefined,
     });
     const tenant = newTenant(id, name, def.plan ?? PLANS[index % PLANS.length] ?? 'E3', scenario, 'synthetic', catalog, tenantSeed);
+    tenant.firstContentDelayMs = (options.firstContentDelayMinutes ?? DEFAULTS.firstContentDelayMinutes) * 60_000;
     tenant.quotaPerMinute = def.quotaPerMinute ?? (scenario === 'throttled' ? (options.throttledQuotaPerMinute ?? DEFAULTS.throttledQuotaPerMinute) : quota);
     for (const ct of def.subscribed ?? []) tenant.subscriptions.set(ct, { status: 'enabled', webhook: null });
     return tenant;
@@ -117,6 +123,8 @@ function newTenant(id: string, name: string, plan: string, scenario: Scenario, s
     stoppedSince: new Map(),
     lastStartAt: new Map(),
     auditEnabled: scenario !== 'audit-disabled',
+    firstStartedAt: new Map(),
+    firstContentDelayMs: 0,
     faultRng: rngFor(seed, id, 'faults'),
   };
 }

@@ -231,6 +231,27 @@ export function createMetrics(registry: Registry = new Registry(), options: Metr
       labelNames: ['tenant', 'status'] as const,
       registers: reg,
     }),
+    connections: new Gauge({
+      name: `${PREFIX}connections`,
+      help: 'Tenant connections by lifecycle state (PendingConsent, Initializing, Monitoring, Error, Maintenance, Paused, Deauthorized).',
+      labelNames: ['state'] as const,
+      registers: reg,
+    }),
+    connectionTransitions: new Counter({
+      name: `${PREFIX}connection_transitions_total`,
+      help: 'Connection lifecycle transitions, by state entered.',
+      labelNames: ['state'] as const,
+      registers: reg,
+    }),
+    drivesDiscovered: new TenantDetailCounter(
+      {
+        name: `${PREFIX}drives_discovered_total`,
+        help: 'Drives (personal OneDrives, site libraries) seen for the first time and announced on the drives topic.',
+        labelNames: ['tenant', 'type'] as const,
+        registers: reg,
+      },
+      detail,
+    ),
     cursorLag: new TenantLagGauge({
       name: `${PREFIX}cursor_lag_seconds`,
       help: 'Now minus the committed cursor lower bound (content availability time); grows at scrape time while the cursor stands still.',

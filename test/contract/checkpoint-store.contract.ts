@@ -49,6 +49,17 @@ export function checkpointStoreContract(name: string, setup: () => Promise<Check
       expect(store.load(keyA2)).toBeUndefined();
     });
 
+    it('forgets a cursor (deauthorization), also across a restart, and keeps the other keys', async () => {
+      const store = await startStore();
+      await store.save(keyA, cursor('2026-11-20T10:00:00.000Z'));
+      await store.save(keyB, cursor('2026-11-19T10:00:00.000Z'));
+      await store.forget(keyA);
+      expect(store.load(keyA)).toBeUndefined();
+      const restarted = await startStore();
+      expect(restarted.load(keyA)).toBeUndefined();
+      expect(restarted.load(keyB)?.lowerBound).toBe('2026-11-19T10:00:00.000Z');
+    });
+
     it('keeps the latest cursor per key', async () => {
       const store = await startStore();
       await store.save(keyA, cursor('2026-11-20T10:00:00.000Z'));

@@ -49,6 +49,7 @@ export function startSubscription(ctx: SimContext, tenant: Tenant, contentType: 
     tenant.stoppedGaps.set(contentType, gaps);
     tenant.stoppedSince.delete(contentType);
   }
+  if (!tenant.firstStartedAt.has(contentType) && current === undefined) tenant.firstStartedAt.set(contentType, now);
   const next = { status: 'enabled' as const, webhook: webhook === undefined ? (current?.webhook ?? null) : webhook };
   tenant.subscriptions.set(contentType, next);
   return { status: 200, body: { contentType, status: next.status, webhook: next.webhook } };

@@ -24,6 +24,7 @@ export async function handleToken(ctx: SimContext, req: IncomingMessage, res: Se
     const fault = ctx.faults.get(faultTenant.id).tokenAnswer;
     if (fault !== undefined) return sendTokenFault(res, fault);
   }
+  applyBasicAuth(form, req.headers.authorization);
   const outcome = await issue(ctx, form, tenantSegment, v1);
   if ('status' in outcome) {
     sendJson(res, ctx.clock, outcome.status, outcome.body);
@@ -63,7 +64,7 @@ async function issue(ctx: SimContext, form: URLSearchParams, tenantSegment: stri
   if (grant !== 'client_credentials') return ENTRA.badGrant(grant, now);
   const clientId = form.get('client_id');
   if (clientId === null) return ENTRA.missingParameter('client_id', now);
-  if (clientId !== ctx.clientId || tenant.scenario === 'no-consent') return ENTRA.appNotInTenant(clientId, tenantSegment, now);
+  if (clientId !== ctx.clientId || tenant.scenario === 'no-consent' || tenant.scenario === 'consent-denied') return ENTRA.appNotInTenant(clientId, tenantSegment, now);
 
   const resource = resolveResource(form, v1);
   if ('error' in resource) return resource.error === 'missing' ? ENTRA.missingParameter(v1 ? 'resource' : 'scope', now) : ENTRA.scopeNotDefault(resource.scope, now);
@@ -128,4 +129,20 @@ function tokenEndpoints(ctx: SimContext, segment: string, tenantId: string): str
     out.push(`${ctx.baseUrl}/${t}/oauth2/v2.0/token`, `${ctx.baseUrl}/${t}/oauth2/token`, `${ctx.baseUrl}/${t}/v2.0`);
   }
   return out;
+}
+
+/**
+ * client_secret_basic (RFC 6749 §2.3.1), which the metadata advertises: client id and secret in an
+ * HTTP Basic header, each form-urlencoded first. They count as if posted in the form.
+ */
+function applyBasicAuth(form: URLSearchParams, header: string | undefined): void {
+  const encoded = /^Basic\s+(\S+)$/i.exec(header ?? '')?.[1];
+  if (encoded === undefined) return;
+  const decoded = Buffer.from(encoded, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return;
+  const clientId = decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, ' '));
+  const secret = decodeURIComponent(decoded.slice(colon + 1).replace(/\+/g, ' '));
+  if (!form.has('client_id')) form.set('client_id', clientId);
+  if (!form.has('client_secret')) form.set('client_secret', secret);
 }

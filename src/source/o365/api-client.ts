@@ -35,10 +35,10 @@ export interface ListingWindow {
   endMs: number;
 }
 
-type Endpoint = 'start' | 'list' | 'content' | 'blob';
+type Endpoint = 'start' | 'stop' | 'list' | 'content' | 'blob';
 
 // Only /subscriptions/start has the 15-minute rule, so only its 429 means "started too often" (answers.ts).
-const STAGE_OF: Record<Endpoint, Stage> = { start: 'subscription', list: 'listing', content: 'listing', blob: 'download' };
+const STAGE_OF: Record<Endpoint, Stage> = { start: 'subscription', stop: 'subscription', list: 'listing', content: 'listing', blob: 'download' };
 
 /** `YYYY-MM-DDTHH:MM:SS`, one of the documented listing time formats (o365-api.md §1.7). */
 export function formatApiTime(ms: number): string {
@@ -84,6 +84,17 @@ export class ManagementApiClient {
       if (isConnectorError(error) && error.code === API_ERRORS.alreadySubscribed) return 'already-enabled';
       throw error;
     }
+  }
+
+  /** Stops the subscription (deauthorization): content created meanwhile is never listed later. */
+  async stopSubscription(contentType: string, signal?: AbortSignal): Promise<void> {
+    const url = `${this.#o.endpoints.feedBaseUrl}/subscriptions/stop?contentType=${encodeURIComponent(contentType)}`;
+    await this.#call('stop', 'POST', url, signal, (response) => response.body.dump());
+  }
+
+  /** A bearer token for the tenant (onboarding verification reads its roles). */
+  accessToken(): Promise<string> {
+    return this.#o.tokens.getToken();
   }
 
   async listSubscriptions(signal?: AbortSignal): Promise<Array<{ contentType: string; status: string | undefined }>> {

@@ -5,6 +5,7 @@ import type { Clock } from '../../contracts/clock.ts';
 import type { ConnectorError } from '../../contracts/errors.ts';
 import type { NormalizeResult } from '../../contracts/file-event.ts';
 import type { Sink } from '../../contracts/sink.ts';
+import type { PollerConditions } from '../../lifecycle/connection.ts';
 import { TenantCursor } from '../../checkpoint/tenant-cursor.ts';
 import { CheckpointTracker } from '../../checkpoint/tracker.ts';
 import type { SideRecordHooks } from '../../pipeline/deliver-blob.ts';
@@ -82,6 +83,10 @@ export interface TenantPollerDeps {
   /** Called when the poller cannot go on at all (the sink was fenced by a newer owner of the shard). */
   onFatal: (error: ConnectorError) => void;
   random?: () => number;
+  // lifecycle seam: the poller reports what it sees; the connection state machine (src/lifecycle) decides what it means.
+  conditions?: PollerConditions;
+  /** lifecycle seam: where to start instead of the store's cursor (a restart in this process, a resume, a legacy import); undefined: the store's. */
+  initialCursor?: () => Cursor | undefined;
 }
 
 /**
@@ -105,6 +110,8 @@ export class TenantPoller {
   #status: TenantStatus;
   #subscribed = false;
   readonly #waitingLog = new WaitingLogPolicy();
+  /** Content entries the last listing returned, known ones included (Initializing ends at the first). */
+  #listedItems = 0;
 
   constructor(deps: TenantPollerDeps) {
     this.#d = deps;
@@ -132,7 +139,8 @@ export class TenantPoller {
   /** Runs until `stop` aborts, then drains in-flight deliveries and saves the final cursor. */
   async run(stop: AbortSignal): Promise<void> {
     const { clock, settings } = this.#d;
-    const stored = this.#d.store.load(this.#key);
+    // lifecycle seam: the supervisor's cursor (a restart in this process, a resume, a legacy import) before the store's.
+    const stored = this.#d.initialCursor?.() ?? this.#d.store.load(this.#key);
     const firstBound = new Date(clock.now() - settings.firstRunLookbackMs).toISOString();
     // The first run's bound is kept in the cursor as a floor: however often the process is killed
     // while the first backlog is collected, listing never reaches further back than asked for.
@@ -164,6 +172,7 @@ export class TenantPoller {
         const { caughtUp, listed } = await this.#pollOnce(stop);
         emptyPolls = listed > 0 ? 0 : emptyPolls + 1;
         failures = 0;
+        this.#d.conditions?.listed(this.#listedItems); // lifecycle seam
         // A spool failure is cleared by the spool working again, not by a listing that worked.
         const spoolStill = this.#status.status === 'spool-unavailable' && this.#d.spool.problem() !== undefined;
         if (this.#status.status !== 'healthy' && !spoolStill) this.#setStatus('healthy');
@@ -172,6 +181,7 @@ export class TenantPoller {
         if (stop.aborted) break;
         failures += 1;
         const mapped = toConnectorError(error);
+        this.#d.conditions?.failed(mapped); // lifecycle seam
         if (mapped.code === API_ERRORS.subscriptionMissing || mapped.code === API_ERRORS.subscriptionDisabled) this.#subscribed = false;
         this.#setStatus(statusForError(mapped), mapped);
         const delay = retryDelayMs(failures, mapped.retryAfterSeconds, {
@@ -197,6 +207,7 @@ export class TenantPoller {
   async #pollOnce(stop: AbortSignal): Promise<{ caughtUp: boolean; listed: number }> {
     const { clock, settings, api } = this.#d;
     const tracker = this.#requireTracker();
+    this.#listedItems = 0;
     if (!this.#subscribed) {
       const gate = this.#d.startGate;
       await (gate === undefined ? this.#ensureSubscribed(stop) : gate(() => this.#ensureSubscribed(stop)));
@@ -223,6 +234,7 @@ export class TenantPoller {
     }
     let listed = 0;
     for await (const page of api.listContent(this.#key.contentType, window, stop)) {
+      this.#listedItems += page.length;
       for (const item of page) {
         if (tracker.isKnown(item.contentId)) continue;
         const createdMs = Date.parse(item.contentCreated);
@@ -246,6 +258,7 @@ export class TenantPoller {
       this.#log.info({ result }, 'Subscription started');
     }
     this.#subscribed = true;
+    this.#d.conditions?.subscribed(); // lifecycle seam
   }
 
   #spawn(item: ContentListing, stop: AbortSignal): void {

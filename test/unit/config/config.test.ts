@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfigFile, parseConfig, resolveSecret } from '../../../src/config/load.ts';
+import { configSchema } from '../../../src/config/schema.ts';
 import { TENANT, CLIENT_ID, PUBLISHER, MINIMAL_YAML, BROKEN_YAML, configScratch } from '../../support/config-fixtures.ts';
 
 let scratch: Awaited<ReturnType<typeof configScratch>>;
@@ -22,7 +23,7 @@ describe('loadConfigFile', () => {
     expect(config.connector.requestsPerMinute).toBe(2000);
     expect(config.connector.maxWindowHours).toBe(24);
     expect(config.tenants).toEqual([{ id: TENANT, cloud: 'commercial', plan: 'unknown' }]);
-    expect(config.kafka.topics).toEqual({ events: 'onedrive.file-events.v1', deadLetter: 'onedrive.dead-letter.v1', cursors: 'onedrive.cursors.v1', publishedIds: 'onedrive.published-ids.v1' });
+    expect(config.kafka.topics).toEqual({ events: 'onedrive.file-events.v1', deadLetter: 'onedrive.dead-letter.v1', cursors: 'onedrive.cursors.v1', publishedIds: 'onedrive.published-ids.v1', registry: 'onedrive.tenants.v1', connectionStatus: 'onedrive.connection-status.v1', drives: 'onedrive.drives.v1' });
     expect(config.endpoints).toEqual({});
     expect(config.metrics).toEqual({ enabled: true, host: '0.0.0.0', port: 9464, perTenantDetail: false });
     expect(config.log.level).toBe('info');
@@ -96,5 +97,24 @@ describe('resolveSecret', () => {
     const path = await write('secret', 'value-from-file\n');
     await expect(resolveSecret({ file: path })).resolves.toBe('value-from-file');
     await expect(resolveSecret({ file: join(scratch.directory, 'none') })).rejects.toThrow(/cannot read secret file/);
+  });
+});
+
+describe('lifecycle settings', () => {
+  const base = {
+    connector: { publisherIdentifier: TENANT },
+    auth: { clientId: TENANT, clientSecret: { env: 'S' } },
+    kafka: { brokers: ['127.0.0.1:9092'] },
+  };
+
+  it('needs tenants unless the admin API is on, and an enabled admin API needs its token and state secret', () => {
+    const noTenants = configSchema.safeParse(base);
+    expect(noTenants.success).toBe(false);
+    expect(noTenants.error?.issues.map((i) => i.path.join('.'))).toContain('tenants');
+    const adminWithoutSecrets = configSchema.safeParse({ ...base, admin: { enabled: true } });
+    expect(adminWithoutSecrets.error?.issues.map((i) => i.path.join('.')).sort()).toEqual(['admin.stateSecret', 'admin.token']);
+    const ok = configSchema.parse({ ...base, admin: { enabled: true, token: { env: 'T' }, stateSecret: { file: '/s' } } });
+    expect(ok.admin).toMatchObject({ port: 9465, consentStateTtlSeconds: 3600 });
+    expect(ok.lifecycle.deauthorizedRetentionDays).toBe(90);
   });
 });
