@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { createLogger } from '../../telemetry/logger.ts';
-import { integer, positiveNumber } from '../option-parsers.ts';
+import { integer, nonNegativeNumber, positiveNumber } from '../option-parsers.ts';
 import { SCENARIOS, startSimulator, THROTTLE_STYLES, type Scenario, type TenantOptions, type ThrottleStyle } from '../../simulator/index.ts';
 
 interface SimulateFlags {
@@ -20,10 +20,14 @@ interface SimulateFlags {
   clientKeyOut?: string;
   tokenLifetimeSeconds?: number;
   speed?: number;
+  firstContentDelayMinutes: number;
   largeBlobBytes?: number;
   clientId?: string;
   clientSecret?: string;
 }
+
+/** Within Microsoft's documented "up to 12 hours"; short enough to watch a tenant go Initializing → Monitoring. */
+const STANDALONE_FIRST_CONTENT_DELAY_MINUTES = 30;
 
 function scenario(value: string, previous: Scenario[]): Scenario[] {
   if (!(SCENARIOS as readonly string[]).includes(value)) throw new InvalidArgumentError(`Expected one of ${SCENARIOS.join(', ')}.`);
@@ -48,6 +52,9 @@ export function registerSimulateCommand(program: Command): void {
     .option('--page-size <n>', 'listing entries per page (default 100)', integer)
     .option('--events-per-hour <n>', 'synthetic records per tenant per hour (default 60)', integer)
     .option('--fixtures <dir>', 'also serve the recorded tenants in this folder (fixtures/README.md)')
+    // Microsoft lists a new subscription's first content up to 12 hours after it starts; a standalone
+    // simulator shows that wait by default (in-process test simulators default to none).
+    .option('--first-content-delay-minutes <n>', "how long a new subscription lists nothing (Microsoft: up to 12 h)", nonNegativeNumber, STANDALONE_FIRST_CONTENT_DELAY_MINUTES)
     .option('--speed <factor>', 'simulated time runs this many times faster than the wall clock (late fixture blobs appear sooner)', positiveNumber)
     .option('--ca-out <file>', 'write the CA certificate (PEM) here')
     .option('--client-cert-out <file>', 'write the accepted client certificate (PEM) here')
@@ -74,6 +81,7 @@ export function registerSimulateCommand(program: Command): void {
         ...(flags.eventsPerHour === undefined ? {} : { eventsPerHour: flags.eventsPerHour }),
         ...(flags.fixtures === undefined ? {} : { fixturesDir: flags.fixtures }),
         ...(flags.speed === undefined ? {} : { speedFactor: flags.speed }),
+        firstContentDelayMinutes: flags.firstContentDelayMinutes,
         ...(flags.tokenLifetimeSeconds === undefined ? {} : { tokenLifetimeSeconds: flags.tokenLifetimeSeconds }),
         ...(flags.clientId === undefined ? {} : { clientId: flags.clientId }),
         ...(flags.clientSecret === undefined ? {} : { clientSecret: flags.clientSecret }),
