@@ -71,6 +71,7 @@ export function embeddedConfig(sim: RunningSimulator, options: Pick<EmbeddedRunO
         // Per run too: a shared published-ids topic made a later run with the same seed (same tenant
         // and record ids) drop every event as already published.
         publishedIds: `${options.topicPrefix}published-ids.v1`,
+        sweepDigests: `${options.topicPrefix}sweep-digests.v1`,
       },
       // Per run: runs sharing a broker would otherwise fence each other's transactional producer.
       transactionalIdPrefix: `${options.topicPrefix}connector`,

@@ -104,6 +104,22 @@ const connectorSchema = z.strictObject({
   /** Exactly-once mode: how far back a restart rebuilds those ids (the published-ids topic keeps this long). */
   dedupeHorizonHours: z.number().positive().max(168).default(48),
   shutdownTimeoutSeconds: z.number().positive().default(30),
+  /**
+   * Reconciliation sweep (issue 12, docs/delivery-guarantees.md): re-lists the 7 days the API keeps,
+   * below the overlap, and collects blobs Microsoft listed too late for it. Uses the tenant's quota
+   * only when live polling leaves some over.
+   */
+  sweep: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Time between a tenant's sweeps; tenants are spread over it. */
+      intervalMinutes: z.number().positive().max(7 * 24 * 60).default(360),
+      /** After downtime, overdue sweeps start spread over this. */
+      startupSpreadSeconds: z.number().min(0).default(600),
+      /** Late blobs one tenant's sweep collects at once. */
+      maxConcurrentBlobs: z.number().int().positive().default(2),
+    })
+    .prefault({}),
 });
 
 const kafkaSchema = z.strictObject({
@@ -117,6 +133,8 @@ const kafkaSchema = z.strictObject({
       cursors: z.string().min(1).default('onedrive.cursors.v1'),
       /** Exactly-once mode: event ids per committed blob, read back at start to drop Microsoft's repeats. */
       publishedIds: z.string().min(1).default('onedrive.published-ids.v1'),
+      /** Reconciliation sweep: digests of delivered blobs and sweep state (deleted by time after 8 days). */
+      sweepDigests: z.string().min(1).default('onedrive.sweep-digests.v1'),
     })
     .prefault({}),
   compression: z.enum(['none', 'gzip']).default('gzip'),

@@ -1,4 +1,5 @@
 import type { Cursor, CursorKey } from './checkpoint.ts';
+import type { KeyedRecord } from './delivered-log.ts';
 import type { FileEvent } from './file-event.ts';
 
 /** A record or blob that cannot be published, with why. Goes to the dead-letter topic and is counted. */
@@ -24,6 +25,11 @@ export interface UnitCheckpoint {
    * connector can rebuild which ids it already published and drop Microsoft's repeats (DESIGN inv. 1).
    */
   publishedIds?: readonly string[];
+  /**
+   * Further records committed in the same transaction (the reconciliation sweep's digest of the blob,
+   * issue 12). Stopgap until the group-commit contract says how extra keyed records join a unit.
+   */
+  extraRecords?: readonly KeyedRecord[];
 }
 
 /**

@@ -8,6 +8,8 @@ export interface TopicLayout {
   /** Exactly-once restart dedupe log; kept for `publishedIdsRetentionMs` only. */
   publishedIds?: string | undefined;
   publishedIdsRetentionMs?: number | undefined;
+  /** Reconciliation sweep: delivered-blob digests and sweep state, deleted by time (see digest-record.ts). */
+  sweepDigests?: string | undefined;
   partitions: number;
   replicationFactor: number;
 }
@@ -30,6 +32,8 @@ export async function ensureTopics(kafka: Kafka, layout: TopicLayout): Promise<{
       ...(layout.publishedIds === undefined
         ? []
         : [{ topic: layout.publishedIds, configEntries: [{ name: 'retention.ms', value: String(layout.publishedIdsRetentionMs ?? 172_800_000) }] }]),
+      // 8 days: the 7 the API keeps plus a day, so a digest outlives every blob it can be asked about.
+      ...(layout.sweepDigests === undefined ? [] : [{ topic: layout.sweepDigests, configEntries: [{ name: 'retention.ms', value: String(8 * 86_400_000) }] }]),
     ];
     const missing = wanted.filter((t) => !existing.has(t.topic));
     if (missing.length > 0) {

@@ -146,6 +146,10 @@ export class TransactionalUnit extends UnitBase {
         // One record per request: kafkajs puts a send's messages in one batch, which has the same size limit.
         for (const message of messages) await this.transaction.send({ topic: publishedIdsTopic, messages: [message], acks: -1, compression: this.context.compression });
       }
+      // Sweep digests (issue 12): same transaction, so a blob counts as delivered exactly when its events do.
+      for (const extra of checkpoint.extraRecords ?? []) {
+        await this.transaction.send({ topic: extra.topic, messages: [{ key: extra.key, value: extra.value }], acks: -1, compression: this.context.compression });
+      }
       const record = encodeCursorRecord(checkpoint.key, checkpoint.cursor);
       await this.transaction.send({ topic: this.cursorsTopic, messages: [record], acks: -1 });
       await this.transaction.commit();

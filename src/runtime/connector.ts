@@ -1,13 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import pLimit from 'p-limit';
 import type { Agent } from 'undici';
+import { AUDIT_SHAREPOINT } from '../contracts/audit-record.ts';
 import type { CheckpointStore } from '../contracts/checkpoint.ts';
+import type { DeliveredLog } from '../contracts/delivered-log.ts';
 import { systemClock, type Clock } from '../contracts/clock.ts';
 import type { ConnectorError } from '../contracts/errors.ts';
 import type { Sink } from '../contracts/sink.ts';
 import { resolveSecret } from '../config/load.ts';
 import type { ConnectorConfig } from '../config/schema.ts';
 import { KafkaCheckpointStore } from '../kafka/checkpoint-store.ts';
+import { createKafkaDeliveredLog } from '../kafka/digest-store.ts';
 import { loadPublishedIds } from '../kafka/published-ids.ts';
 import { RecentEventIds } from '../pipeline/recent-event-ids.ts';
 import { createKafka } from '../kafka/client.ts';
@@ -21,6 +24,7 @@ import { msalNetworkClient } from '../source/o365/msal-network.ts';
 import { RateBudget } from '../source/o365/rate-budget.ts';
 import { createMsalTokenProvider, type ClientCredential } from '../source/o365/token-provider.ts';
 import { TenantPoller } from '../source/poller/tenant-poller.ts';
+import { TenantSweep } from '../source/sweep/tenant-sweep.ts';
 import type { TenantStatus } from '../source/poller/tenant-status.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { createMetrics, enableProcessMetrics, type Metrics } from '../telemetry/metrics.ts';
@@ -37,6 +41,8 @@ export interface ConnectorDeps {
   /** Replace the Kafka sink and store (unit tests); production always uses Kafka. */
   sink?: Sink;
   store?: CheckpointStore;
+  /** Replace the Kafka digests of the reconciliation sweep (unit tests); with `sink` but without this, no sweep runs. */
+  delivered?: DeliveredLog;
 }
 
 export interface Connector {
@@ -96,6 +102,19 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
     });
   const store = deps.store ?? new KafkaCheckpointStore({ kafka, topic: config.kafka.topics.cursors, readDeadlineMs: 120_000, logger });
 
+  const sweepOn = c.sweep.enabled && (deps.delivered !== undefined || deps.sink === undefined);
+  const delivered = !sweepOn
+    ? undefined
+    : (deps.delivered ??
+      createKafkaDeliveredLog({
+        kafka,
+        topic: config.kafka.topics.sweepDigests,
+        tenants: new Set(config.tenants.map((t) => t.id)),
+        readDeadlineMs: 300_000,
+        logger,
+        now: () => clock.now(),
+      }));
+
   const memory = new ByteBudget(c.maxInflightBytes, (used) => metrics.inflightBytes.set(used));
   const spool = new BlobSpool({
     memory,
@@ -112,18 +131,39 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
   const pollers = config.tenants.map((tenant) => {
     const endpoints = tenantEndpoints(config, tenant);
     const tenantLogger = logger.child({ tenant: tenant.id });
-    const api = new ManagementApiClient({
+    const budget = new RateBudget(tenant.requestsPerMinute ?? c.requestsPerMinute, clock);
+    const apiOptions = {
       endpoints,
       publisherIdentifier: c.publisherIdentifier,
       tokens: createMsalTokenProvider({ clientId: config.auth.clientId, credential, endpoints, networkClient }),
       dispatcher: agent,
-      budget: new RateBudget(tenant.requestsPerMinute ?? c.requestsPerMinute, clock),
       clock,
       metrics,
       logger: tenantLogger,
       timeoutMs: c.requestTimeoutSeconds * 1000,
       maxBackoffMs: c.maxBackoffSeconds * 1000,
-    });
+    };
+    const api = new ManagementApiClient({ ...apiOptions, budget });
+    // The sweep lists with the same token and quota, but only takes what live polling leaves over.
+    const sweep = !sweepOn || delivered === undefined
+      ? undefined
+      : new TenantSweep({
+          tenantId: tenant.id,
+          key: { tenantId: tenant.id, contentType: AUDIT_SHAREPOINT },
+          api: new ManagementApiClient({ ...apiOptions, budget: budget.background() }),
+          delivered,
+          clock,
+          metrics,
+          logger,
+          settings: {
+            intervalMs: c.sweep.intervalMinutes * 60_000,
+            startupSpreadMs: c.sweep.startupSpreadSeconds * 1000,
+            overlapMs: c.windowOverlapSeconds * 1000,
+            maxWindowMs: c.maxWindowHours * 3600_000,
+            maxConcurrentBlobs: c.sweep.maxConcurrentBlobs,
+            maxBackoffMs: c.maxBackoffSeconds * 1000,
+          },
+        });
     return new TenantPoller({
       tenantId: tenant.id,
       api,
@@ -138,6 +178,7 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
       metrics,
       logger,
       onFatal: (error) => reportFatal(error),
+      ...(delivered === undefined || sweep === undefined ? {} : { delivered, sweep }),
       settings: {
         pollIntervalMs: c.pollIntervalSeconds * 1000,
         firstRunLookbackMs: c.firstRunLookbackHours * 3600_000,
@@ -177,6 +218,7 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
           cursors: config.kafka.topics.cursors,
           publishedIds: config.kafka.topics.publishedIds,
           publishedIdsRetentionMs: (c.dedupeHorizonHours + 1) * 3600_000,
+          sweepDigests: delivered === undefined ? undefined : config.kafka.topics.sweepDigests,
           partitions: config.kafka.topicPartitions,
           replicationFactor: config.kafka.replicationFactor,
         });
@@ -184,6 +226,8 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
       // Fence first, then read cursors: a zombie owner of this shard can no longer commit after this.
       await sink.start();
       await store.start();
+      // read_committed after the fence, like the cursors: blobs of aborted transactions are not delivered.
+      await delivered?.start();
       if (sink.transactional && deps.sink === undefined && c.dedupeEventIdsPerTenant > 0) {
         const { records } = await loadPublishedIds(kafka, {
           topic: config.kafka.topics.publishedIds,
@@ -208,7 +252,7 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
           new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), deadline))),
         ]);
         clearTimeout(timer);
-        await Promise.allSettled([sink.stop(), store.stop()]);
+        await Promise.allSettled([sink.stop(), store.stop(), delivered?.stop()]);
         await agent.close().catch(() => undefined);
         await server?.close();
         logger.info({ drained }, drained ? 'Connector stopped cleanly' : 'Shutdown deadline passed; stopped without finishing in-flight deliveries');

@@ -16,7 +16,7 @@ import { buildTenants, type Tenant } from './tenants.ts';
 import { Throttle } from './throttle.ts';
 import { generateClientCertificate, generateTlsMaterial, thumbprints, type ClientCertificate } from './tls.ts';
 
-export type { SimulatorOptions, TenantOptions, Scenario, ThrottleStyle } from './options.ts';
+export type { SimulatorOptions, TenantOptions, Scenario, ThrottleStyle, LateTail } from './options.ts';
 export { SCENARIOS, THROTTLE_STYLES } from './options.ts';
 export type { FaultSpec, FaultControls, FaultUpdate } from './faults.ts';
 export type { RequestStats, RequestRecord, RequestFilter, EndpointName, TenantStats } from './stats.ts';

@@ -105,6 +105,24 @@ export function createMetrics(registry: Registry = new Registry()) {
       labelNames: ['tenant'] as const,
       registers: reg,
     }),
+    lateBlobs: new Counter({
+      name: `${PREFIX}late_blobs_total`,
+      help: 'Blobs the reconciliation sweep collected because Microsoft listed them later than the window overlap, by how late they were found (bounded buckets). Any increase means the overlap is too small for the tenant.',
+      labelNames: ['tenant', 'lateness'] as const,
+      registers: reg,
+    }),
+    sweepRequests: new Counter({
+      name: `${PREFIX}sweep_api_requests_total`,
+      help: 'Listing requests made by the reconciliation sweep (also counted in api_requests_total).',
+      labelNames: ['tenant'] as const,
+      registers: reg,
+    }),
+    sweeps: new Counter({
+      name: `${PREFIX}sweeps_total`,
+      help: 'Reconciliation sweeps over the retained range, by outcome (completed, failed).',
+      labelNames: ['tenant', 'outcome'] as const,
+      registers: reg,
+    }),
     sinkWaitSeconds: new Histogram({
       name: `${PREFIX}sink_wait_seconds`,
       help: 'Time a blob waited on Kafka (send plus commit). High values mean backpressure.',

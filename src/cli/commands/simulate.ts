@@ -19,6 +19,7 @@ interface SimulateFlags {
   clientKeyOut?: string;
   tokenLifetimeSeconds?: number;
   largeBlobBytes?: number;
+  lateTailFraction?: number;
   clientId?: string;
   clientSecret?: string;
 }
@@ -26,6 +27,12 @@ interface SimulateFlags {
 function integer(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('Expected a non-negative integer.');
+  return n;
+}
+
+function fraction(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError('Expected a number from 0 to 1.');
   return n;
 }
 
@@ -57,6 +64,7 @@ export function registerSimulateCommand(program: Command): void {
     .option('--client-key-out <file>', 'write the client certificate private key (PEM) here')
     .option('--token-lifetime-seconds <n>', 'access-token lifetime (default 3599)', integer)
     .option('--large-blob-bytes <n>', 'add one blob of about this size to every synthetic tenant', integer)
+    .option('--late-tail-fraction <f>', 'share of blobs listed 6 h, 24 h or 3 days late (default 0: off)', fraction)
     .option('--client-id <id>', 'accepted client id')
     .option('--client-secret <secret>', 'accepted client secret')
     .action(async (flags: SimulateFlags) => {
@@ -77,6 +85,7 @@ export function registerSimulateCommand(program: Command): void {
         ...(flags.eventsPerHour === undefined ? {} : { eventsPerHour: flags.eventsPerHour }),
         ...(flags.fixtures === undefined ? {} : { fixturesDir: flags.fixtures }),
         ...(flags.tokenLifetimeSeconds === undefined ? {} : { tokenLifetimeSeconds: flags.tokenLifetimeSeconds }),
+        ...(flags.lateTailFraction === undefined ? {} : { lateTail: { fraction: flags.lateTailFraction } }),
         ...(flags.clientId === undefined ? {} : { clientId: flags.clientId }),
         ...(flags.clientSecret === undefined ? {} : { clientSecret: flags.clientSecret }),
       });

@@ -1,5 +1,6 @@
 import type { ContentListing } from '../../contracts/audit-record.ts';
 import type { CursorKey } from '../../contracts/checkpoint.ts';
+import type { KeyedRecord } from '../../contracts/delivered-log.ts';
 import { ConnectorError, isConnectorError } from '../../contracts/errors.ts';
 import type { CheckpointTracker } from '../../checkpoint/tracker.ts';
 import { BLOB_MALFORMED, deliverBlob, rejectBlob, type BlobRef } from '../../pipeline/deliver-blob.ts';
@@ -28,6 +29,10 @@ export interface BlobWorkerContext {
   onCommitted: () => void;
   /** Kafka refused a blob: the tenant is degraded until it recovers. */
   onSinkTrouble: (error: ConnectorError) => void;
+  /** Sweep seam (issue 12): extra records for the blob's transaction (its digest). */
+  unitRecords?: (item: ContentListing) => readonly KeyedRecord[];
+  /** Sweep seam (issue 12): the blob's unit committed (delivered or dead-lettered). */
+  onBlobDone?: (item: ContentListing) => void;
 }
 
 /**
@@ -74,9 +79,10 @@ export class BlobWorker {
               recentIds: this.#d.recentIds,
               batchEvents: settings.batchEvents,
               finalAttempt: attempt >= settings.malformedBlobAttempts,
-              checkpoint: () => ({ key: this.#c.key, cursor: tracker.cursor(clock.now(), item.contentId) }),
+              checkpoint: () => ({ key: this.#c.key, cursor: tracker.cursor(clock.now(), item.contentId), ...this.#extras(item) }),
             });
             tracker.markDone(item.contentId);
+            this.#c.onBlobDone?.(item);
             return result;
           });
           metrics.sinkWaitSeconds.observe((clock.now() - started) / 1000);
@@ -94,7 +100,7 @@ export class BlobWorker {
           }
           if (mapped.code === API_ERRORS.contentNotFound) notFound += 1;
           if (PERMANENT_BLOB_ERRORS.has(mapped.code) || notFound >= NOT_FOUND_ATTEMPTS) {
-            await this.#rejectUntilCommitted(ref, mapped, stop);
+            await this.#rejectUntilCommitted(item, ref, mapped, stop);
             return;
           }
           // A blob that failed to download or parse is fetched again; one that Kafka refused is kept.
@@ -118,7 +124,7 @@ export class BlobWorker {
   }
 
   /** Dead-letters an unreadable blob; only Kafka trouble can delay that, so it retries until it lands or we stop. */
-  async #rejectUntilCommitted(ref: BlobRef, cause: ConnectorError, stop: AbortSignal): Promise<void> {
+  async #rejectUntilCommitted(item: ContentListing, ref: BlobRef, cause: ConnectorError, stop: AbortSignal): Promise<void> {
     const { metrics, clock, settings } = this.#d;
     const tracker = this.#c.tracker;
     const tenant = this.#d.tenantId;
@@ -128,9 +134,10 @@ export class BlobWorker {
         await this.#d.gate.run(async () => {
           await rejectBlob(ref, reason, cause.message, {
             sink: this.#d.sink,
-            checkpoint: () => ({ key: this.#c.key, cursor: tracker.cursor(clock.now(), ref.contentId) }),
+            checkpoint: () => ({ key: this.#c.key, cursor: tracker.cursor(clock.now(), ref.contentId), ...this.#extras(item) }),
           });
           tracker.markDone(ref.contentId);
+          this.#c.onBlobDone?.(item);
         });
         metrics.blobs.inc({ tenant, outcome: 'rejected' });
         metrics.deadLetters.inc({ tenant, reason });
@@ -146,6 +153,11 @@ export class BlobWorker {
       }
     }
     // Stopped before the dead letter landed: left pending, so the cursor does not cover it.
+  }
+
+  #extras(item: ContentListing): { extraRecords?: readonly KeyedRecord[] } {
+    const records = this.#c.unitRecords?.(item);
+    return records === undefined || records.length === 0 ? {} : { extraRecords: records };
   }
 
   #count(tally: BlobTally, contentId: string): void {

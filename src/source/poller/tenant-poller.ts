@@ -2,6 +2,7 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import { AUDIT_SHAREPOINT, type ContentListing } from '../../contracts/audit-record.ts';
 import type { CheckpointStore, Cursor, CursorKey } from '../../contracts/checkpoint.ts';
 import type { Clock } from '../../contracts/clock.ts';
+import type { DeliveredBlob, DeliveredLog } from '../../contracts/delivered-log.ts';
 import type { ConnectorError } from '../../contracts/errors.ts';
 import type { NormalizeResult } from '../../contracts/file-event.ts';
 import type { Sink } from '../../contracts/sink.ts';
@@ -15,7 +16,8 @@ import type { SerialGate } from '../../util/serial-gate.ts';
 import type { BlobSpool } from '../blob-spool.ts';
 import { API_ERRORS } from '../o365/answers.ts';
 import type { ListingWindow } from '../o365/api-client.ts';
-import { BlobWorker, toConnectorError } from './blob-worker.ts';
+import { parseListingTime, type LiveCollector, type TenantSweep } from '../sweep/tenant-sweep.ts';
+import { BlobWorker, toConnectorError, type BlobWorkerContext } from './blob-worker.ts';
 import { planWindow } from './window-planner.ts';
 import { describeStatus, statusForError, TENANT_STATUSES, type TenantStatus, type TenantStatusName } from './tenant-status.ts';
 
@@ -62,6 +64,10 @@ export interface TenantPollerDeps {
   /** Called when the poller cannot go on at all (the sink was fenced by a newer owner of the shard). */
   onFatal: (error: ConnectorError) => void;
   random?: () => number;
+  /** Sweep seam (issue 12): remembers every blob done, for the reconciliation sweep. */
+  delivered?: DeliveredLog;
+  /** Sweep seam (issue 12): runs beside the live loop, collecting what was listed too late for it. */
+  sweep?: TenantSweep;
 }
 
 /**
@@ -117,16 +123,10 @@ export class TenantPoller {
     this.#lastSavedCursor = JSON.stringify({ l: initial.lowerBound, d: initial.done });
     const tracker = new CheckpointTracker(initial, { maxInFlight: settings.maxInflightBlobs, overlapMs: settings.overlapMs });
     this.#tracker = tracker;
-    this.#worker = new BlobWorker({
-      deps: this.#d,
-      key: this.#key,
-      tracker,
-      log: this.#log,
-      onCommitted: () => this.#afterCommit(),
-      onSinkTrouble: (error) => this.#setStatus('degraded', error),
-    });
+    this.#worker = new BlobWorker(this.#workerContext(tracker, () => this.#afterCommit()));
     this.#cursorTask = new CoalescingTask(() => this.#saveCursor(), (error) => this.#log.warn({ err: error }, 'Saving the cursor failed; it will be saved with the next progress'));
     this.#log.info({ lowerBound: initial.lowerBound, resumed: this.#d.store.load(this.#key) !== undefined }, 'Tenant poller started');
+    const sweeping = this.#startSweep(initial.done, stop);
     let failures = 0;
     while (!stop.aborted) {
       try {
@@ -149,9 +149,68 @@ export class TenantPoller {
         await clock.sleep(delay, stop).catch(() => undefined);
       }
     }
+    await sweeping;
     await this.#drain();
     this.#setStatus('stopped');
   }
+
+  // ── Sweep seam (issue 12) ──────────────────────────────────────────────────────────────────
+  // Everything the reconciliation sweep needs from the poller is below, plus the two context hooks
+  // in #workerContext; re-apply as a block on top of a rewritten poller.
+
+  #workerContext(tracker: CheckpointTracker, onCommitted: () => void): BlobWorkerContext {
+    const delivered = this.#d.delivered;
+    const blobOf = (item: ContentListing): DeliveredBlob => ({ contentId: item.contentId, createdMs: parseListingTime(item.contentCreated) });
+    return {
+      deps: this.#d,
+      key: this.#key,
+      tracker,
+      log: this.#log,
+      onCommitted,
+      onSinkTrouble: (error) => this.#setStatus('degraded', error),
+      ...(delivered === undefined
+        ? {}
+        : {
+            unitRecords: (item: ContentListing) => delivered.unitRecords(this.#key, blobOf(item)),
+            onBlobDone: (item: ContentListing) => delivered.delivered(this.#key, blobOf(item), this.#d.sink.transactional),
+          }),
+    };
+  }
+
+  /** Starts the sweep beside the live loop; resolves when it has stopped. */
+  async #startSweep(initialDone: Record<string, string>, stop: AbortSignal): Promise<void> {
+    const { delivered, sweep } = this.#d;
+    if (delivered === undefined || sweep === undefined) return;
+    // The first run with a sweep: blobs done by an earlier run are only in the cursor, so they go
+    // into the digests now, before the tracker forgets them.
+    if (delivered.sweepState(this.#key) === undefined) {
+      for (const [contentId, created] of Object.entries(initialDone)) delivered.delivered(this.#key, { contentId, createdMs: Date.parse(created) }, false);
+    }
+    await sweep.run(this.#liveCollector(), stop);
+  }
+
+  #liveCollector(): LiveCollector {
+    return {
+      listedUpToMs: () => this.#tracker?.listedUpToMs,
+      isKnown: (contentId) => this.#tracker?.isKnown(contentId) ?? false,
+      collect: (item, stop) => {
+        let committed = false;
+        // A worker of its own only to learn that this blob committed; the path is the live one.
+        const worker = new BlobWorker(
+          this.#workerContext(this.#requireTracker(), () => {
+            committed = true;
+            this.#afterCommit();
+          }),
+        );
+        const task = this.#limit(() => this.#d.globalLimit(() => worker.process(item, stop)));
+        const tracked = task.catch((error: unknown) => this.#log.error({ err: error, contentId: item.contentId }, 'Blob handling failed unexpectedly'));
+        this.#inflight.add(tracked);
+        void tracked.finally(() => this.#inflight.delete(tracked));
+        return tracked.then(() => committed);
+      },
+    };
+  }
+  // ── end of the sweep seam ───────────────────────────────────────────────────────────────────
 
   /** Lists one window and schedules its blobs. True when the listing has reached the present. */
   async #pollOnce(stop: AbortSignal): Promise<boolean> {
