@@ -112,7 +112,8 @@ export class TenantSweep {
       live.collect(item, stop).then((committed) => {
         if (!committed) return;
         summary.late += 1;
-        const latenessMs = clock.now() - createdMs;
+        // contentCreated is Microsoft's time: lateness by its clock too.
+        const latenessMs = clock.now() + (api.serverClockOffsetMs?.() ?? 0) - createdMs;
         const lateness = latenessBucket(latenessMs);
         metrics.lateBlobs.inc({ tenant: tenantId, lateness });
         this.#log.info(
