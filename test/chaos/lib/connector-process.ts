@@ -32,6 +32,10 @@ export interface Progress {
   status: Map<string, string>;
   dataLoss: number;
   deadLetters: number;
+  /** Blobs the reconciliation sweep collected late (issue 12), all tenants. */
+  lateBlobs: number;
+  /** Per tenant: reconciliation sweeps this process completed. */
+  sweepsCompleted: Map<string, number>;
 }
 
 interface LogLine {
@@ -112,7 +116,7 @@ export class ConnectorProcess {
     } catch {
       return undefined;
     }
-    const progress: Progress = { atMs: Date.now(), published: 0, checkpointCommits: 0, inflightBlobs: 0, lagSeconds: new Map(), status: new Map(), dataLoss: 0, deadLetters: 0 };
+    const progress: Progress = { atMs: Date.now(), published: 0, checkpointCommits: 0, inflightBlobs: 0, lagSeconds: new Map(), status: new Map(), dataLoss: 0, deadLetters: 0, lateBlobs: 0, sweepsCompleted: new Map() };
     for (const sample of parseMetrics(text)) {
       const tenant = sample.labels['tenant'] ?? '';
       switch (sample.name) {
@@ -136,6 +140,12 @@ export class ConnectorProcess {
           break;
         case 'onedrive_connector_dead_letters_total':
           progress.deadLetters += sample.value;
+          break;
+        case 'onedrive_connector_late_blobs_total':
+          progress.lateBlobs += sample.value;
+          break;
+        case 'onedrive_connector_sweeps_total':
+          if (sample.labels['outcome'] === 'completed') progress.sweepsCompleted.set(tenant, sample.value);
           break;
         default:
       }
