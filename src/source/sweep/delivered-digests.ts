@@ -12,7 +12,8 @@ export function contentIdHash(contentId: string): bigint {
   return createHash('sha256').update(contentId).digest().readBigUInt64BE(0);
 }
 
-const TAIL_LIMIT = 256;
+/** The unsorted tail is packed past max(32, 1/8 of the sorted part): bounded memory, amortised O(1) adds. */
+const MIN_TAIL = 32;
 
 /** One day's hashes: a sorted typed array (8 bytes each) plus a short unsorted tail of recent ones. */
 class DayBucket {
@@ -36,18 +37,39 @@ class DayBucket {
   add(hash: bigint): void {
     if (this.has(hash)) return;
     this.#tail.push(hash);
-    if (this.#tail.length >= TAIL_LIMIT) this.#compact();
+    if (this.#tail.length >= Math.max(MIN_TAIL, this.#sorted.length >>> 3)) this.#compact();
   }
 
   get size(): number {
     return this.#sorted.length + this.#tail.length;
   }
 
+  /** Moves the tail into the sorted array (a bigint in an array costs several times its 8 bytes). */
+  compact(): void {
+    if (this.#tail.length === 0) return;
+    this.#compact();
+  }
+
   #compact(): void {
-    const merged = new BigUint64Array(this.#sorted.length + this.#tail.length);
-    merged.set(this.#sorted);
-    merged.set(this.#tail, this.#sorted.length);
-    merged.sort();
+    const tail = BigUint64Array.from(this.#tail).sort();
+    const sorted = this.#sorted;
+    const merged = new BigUint64Array(sorted.length + tail.length);
+    let i = 0;
+    let j = 0;
+    let k = 0;
+    while (i < sorted.length && j < tail.length) {
+      const a = sorted[i] ?? 0n;
+      const b = tail[j] ?? 0n;
+      if (a <= b) {
+        merged[k++] = a;
+        i += 1;
+      } else {
+        merged[k++] = b;
+        j += 1;
+      }
+    }
+    while (i < sorted.length) merged[k++] = sorted[i++] ?? 0n;
+    while (j < tail.length) merged[k++] = tail[j++] ?? 0n;
     this.#sorted = merged;
     this.#tail = [];
   }
@@ -94,10 +116,18 @@ export class DeliveredDigests {
     this.#digest(key).state = { ...state };
   }
 
-  /** Forgets the days wholly before `oldestMs` (the API no longer lists them). */
+  /**
+   * Forgets the days wholly before `oldestMs` (the API no longer lists them) and packs every tail, so
+   * idle tenants hold 8 bytes per blob. Called at start and before each sweep.
+   */
   prune(oldestMs: number): void {
     const oldestDay = Math.floor(oldestMs / DAY_MS) - 1;
-    for (const digest of this.#keys.values()) for (const day of digest.days.keys()) if (day < oldestDay) digest.days.delete(day);
+    for (const digest of this.#keys.values()) {
+      for (const [day, bucket] of digest.days) {
+        if (day < oldestDay) digest.days.delete(day);
+        else bucket.compact();
+      }
+    }
   }
 
   /** Counts for the start-up log line and the memory figure. */

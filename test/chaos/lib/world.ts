@@ -77,12 +77,15 @@ export class ChaosWorld {
   readonly options: WorldOptions;
   readonly kafka: Kafka;
   readonly #clock: ManualClock;
+  /** The simulator's present when the world was made (its clock only moves in the late-tail phase). */
+  readonly #startMs: number;
   /** Every connector process started so far, in order. */
   readonly processes: ConnectorProcess[] = [];
 
   private constructor(sim: RunningSimulator, clock: ManualClock, config: ConnectorConfig, configPath: string, metricsPort: number, options: WorldOptions) {
     this.sim = sim;
     this.#clock = clock;
+    this.#startMs = clock.now();
     this.config = config;
     this.configPath = configPath;
     this.dir = options.dir;
@@ -229,8 +232,8 @@ export class ChaosWorld {
       const since = lowerBounds.get(tenant);
       if (since === undefined) throw new Error(`No connector process logged the first-run lower bound of tenant ${tenant}`);
       const required = await this.expectedEventIds(tenant, since);
-      // Anything the simulator still lists may be published: the first window reaches back by the overlap.
-      const allowed = await this.expectedEventIds(tenant, this.sim.clock.now() - 7 * 24 * 3600_000);
+      // Anything the simulator listed may be published: the first window reaches back by the overlap.
+      const allowed = await this.expectedEventIds(tenant, this.#startMs - 7 * 24 * 3600_000);
       const ids = published.get(tenant) ?? new Map<string, number>();
       counts.generated += required.size;
       for (const id of required) {
