@@ -1,4 +1,5 @@
 import type { Cursor } from '../contracts/checkpoint.ts';
+import type { BlobProgress } from '../contracts/sink.ts';
 
 export interface TrackedBlob {
   contentId: string;
@@ -23,6 +24,10 @@ export class CheckpointTracker {
   readonly #options: TrackerOptions;
   readonly #pending = new Map<string, number>();
   readonly #done = new Map<string, number>();
+  /** Pending blobs published part-way (slices): items of their JSON array already durable. */
+  readonly #positions = new Map<string, number>();
+  /** Listings never start before this (the first run's lower bound); see Cursor.notBefore. */
+  readonly #notBefore: number | undefined;
   /** The listing has been read completely up to here (exclusive). */
   #listedUpTo: number;
   #waiters: Array<() => void> = [];
@@ -31,6 +36,26 @@ export class CheckpointTracker {
     this.#options = options;
     this.#listedUpTo = Date.parse(initial.lowerBound);
     for (const [contentId, created] of Object.entries(initial.done)) this.#done.set(contentId, Date.parse(created));
+    for (const [contentId, records] of Object.entries(initial.positions ?? {})) this.#positions.set(contentId, records);
+    this.#notBefore = initial.notBefore === undefined ? undefined : Date.parse(initial.notBefore);
+  }
+
+  /** The first run's floor, if the cursor carries one. */
+  get notBeforeMs(): number | undefined {
+    return this.#notBefore;
+  }
+
+  /** Items of the blob's array already durable (slices), so a retry or a restart resumes after them. */
+  position(contentId: string): number {
+    return this.#positions.get(contentId) ?? 0;
+  }
+
+  /** What a group made durable: blobs done, or slices of blobs up to a position. */
+  apply(progress: ReadonlyMap<string, BlobProgress>): void {
+    for (const [contentId, p] of progress) {
+      if (p.done) this.markDone(contentId);
+      else if (this.#pending.has(contentId)) this.#positions.set(contentId, p.records);
+    }
   }
 
   /** True when the blob is pending or already done: a re-listing must not process it again. */
@@ -63,6 +88,7 @@ export class CheckpointTracker {
     const created = this.#pending.get(contentId);
     if (created === undefined) return;
     this.#pending.delete(contentId);
+    this.#positions.delete(contentId);
     this.#done.set(contentId, created);
     this.#prune();
     this.#wake();
@@ -85,18 +111,37 @@ export class CheckpointTracker {
   }
 
   /**
-   * The cursor to commit. With `alsoDone` it is the cursor as it will be once that pending blob is
-   * done — what exactly-once mode writes in the same transaction as the blob's events.
+   * The cursor to commit. With `progress` it is the cursor as it will be once those pending blobs are
+   * done or sliced that far — what exactly-once mode writes in the same transaction as their records.
    */
-  cursor(nowMs: number, alsoDone?: string): Cursor {
+  cursor(nowMs: number, progress?: ReadonlyMap<string, BlobProgress>): Cursor {
     let lowest = this.#listedUpTo;
-    for (const [contentId, created] of this.#pending) if (contentId !== alsoDone && created < lowest) lowest = created;
+    const positions: Record<string, number> = {};
+    let anyPosition = false;
+    for (const [contentId, created] of this.#pending) {
+      const p = progress?.get(contentId);
+      if (p?.done === true) continue;
+      if (created < lowest) lowest = created;
+      const records = p === undefined ? this.#positions.get(contentId) : p.records;
+      if (records !== undefined && records > 0) {
+        positions[contentId] = records;
+        anyPosition = true;
+      }
+    }
     const keepFrom = lowest - this.#options.overlapMs;
     const done: Record<string, string> = {};
     for (const [contentId, created] of this.#done) if (created >= keepFrom) done[contentId] = new Date(created).toISOString();
-    const extra = alsoDone === undefined ? undefined : this.#pending.get(alsoDone);
-    if (alsoDone !== undefined && extra !== undefined && extra >= keepFrom) done[alsoDone] = new Date(extra).toISOString();
-    return { lowerBound: new Date(lowest).toISOString(), done, updatedAt: new Date(nowMs).toISOString() };
+    for (const [contentId, p] of progress ?? []) {
+      const created = this.#pending.get(contentId);
+      if (p.done && created !== undefined && created >= keepFrom) done[contentId] = new Date(created).toISOString();
+    }
+    return {
+      lowerBound: new Date(lowest).toISOString(),
+      done,
+      ...(anyPosition ? { positions } : {}),
+      ...(this.#notBefore === undefined ? {} : { notBefore: new Date(this.#notBefore).toISOString() }),
+      updatedAt: new Date(nowMs).toISOString(),
+    };
   }
 
   #prune(): void {

@@ -11,7 +11,11 @@ import type { Logger } from '../telemetry/logger.ts';
 /** The publisher id the embedded runs send; any GUID works against the simulator. */
 const EMBEDDED_PUBLISHER_ID = '0e6f6d3c-7a38-4b55-9d5a-6f2f3c9d2a10';
 const SECRET_ENV = 'ONEDRIVE_CONNECTOR_EMBEDDED_SECRET';
-export const EMBEDDED_LOOKBACK_HOURS = 167;
+/**
+ * 7 days less 15 minutes: the first run lists exactly this far back (never the window overlap before
+ * it), just inside the window planner's 10-minute margin of the API's 7-day limit.
+ */
+export const EMBEDDED_LOOKBACK_HOURS = 167.75;
 
 export interface EmbeddedRunOptions {
   simulator: SimulatorOptions;

@@ -105,6 +105,12 @@ const connectorSchema = z.strictObject({
   dedupeHorizonHours: z.number().positive().max(168).default(48),
   shutdownTimeoutSeconds: z.number().positive().default(30),
   /**
+   * A cursor that moved only because listing reached further (no blob finished) is saved at most this
+   * often: an idle tenant otherwise writes a cursor every poll. Restarts re-list the window overlap
+   * anyway, so this costs nothing but a slightly longer re-listing.
+   */
+  idleCursorSaveIntervalSeconds: z.number().int().positive().default(300),
+  /**
    * Reconciliation sweep (issue 12, docs/delivery-guarantees.md): re-lists the 7 days the API keeps,
    * below the overlap, and collects blobs Microsoft listed too late for it. Uses the tenant's quota
    * only when live polling leaves some over.
@@ -142,12 +148,20 @@ const kafkaSchema = z.strictObject({
   shard: z.number().int().min(0).default(0),
   transactionalIdPrefix: z.string().min(1).default('onedrive-connector'),
   /**
-   * One blob is one transaction in exactly-once mode, so this bounds how long the largest blob may take
-   * to publish; past it the broker aborts the transaction and the sink is fenced. The default is the
-   * broker's own ceiling (transaction.max.timeout.ms, 15 min). Consumers reading committed data wait at
-   * most this long behind an open transaction.
+   * Group commit: units that finished within this interval are written together, as one transaction
+   * (exactly-once) or one series of produce requests (at-least-once), across the shard's tenants.
    */
-  transactionTimeoutSeconds: z.number().int().positive().max(900).default(900),
+  groupCommitIntervalMs: z.number().int().min(0).max(10_000).default(100),
+  /** A group is written at once when it holds this many records (events, dead letters, side records). */
+  groupCommitMaxRecords: z.number().int().positive().default(20_000),
+  /** ...or this many bytes. Also the slice size: a larger blob is published in slices of about this size. */
+  groupCommitMaxBytes: z.number().int().positive().default(8 * 1024 * 1024),
+  /**
+   * A transaction lasts one group (a short write and commit; huge blobs go in slices), so this only
+   * matters when a producer dies mid-group and no replacement fences it: read_committed consumers wait
+   * at most this long behind the open transaction. At most the broker's transaction.max.timeout.ms.
+   */
+  transactionTimeoutSeconds: z.number().int().positive().max(900).default(60),
   /** Create missing topics on start (cursors compacted). */
   createTopics: z.boolean().default(true),
   topicPartitions: z.number().int().positive().default(6),

@@ -18,6 +18,16 @@ export interface Cursor {
    * overlapping re-listing does not process them twice. Bounded by the tracker's in-flight cap.
    */
   done: Record<string, string>;
+  /**
+   * contentId → items of its JSON array already accounted for, for a blob published in slices and not
+   * finished yet: a restart resumes that blob after them. Absent when no blob is part-way.
+   */
+  positions?: Record<string, number>;
+  /**
+   * ISO 8601 UTC. The first run's lower bound (now − firstRunLookbackHours): listings never start
+   * before it, so restarts during the first run cannot reach further back than asked for.
+   */
+  notBefore?: string;
   /** When the cursor was produced (ISO 8601 UTC); informative only. */
   updatedAt: string;
 }

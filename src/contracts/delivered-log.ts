@@ -1,4 +1,5 @@
 import type { CursorKey } from './checkpoint.ts';
+import type { KeyedRecord } from './sink.ts';
 
 /**
  * What the reconciliation sweep needs to remember (issue 12): which blobs were already delivered (or
@@ -11,12 +12,6 @@ export interface DeliveredBlob {
   createdMs: number;
 }
 
-/** A record that joins a blob's Kafka transaction (exactly-once mode) next to its events and cursor. */
-export interface KeyedRecord {
-  topic: string;
-  key: string;
-  value: string;
-}
 
 /** The sweep's bookkeeping per (tenant, content type), kept with the digests. */
 export interface SweepState {

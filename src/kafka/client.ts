@@ -27,19 +27,42 @@ export function createKafka(options: KafkaClientOptions): Kafka {
   });
 }
 
+/**
+ * Producer retries. kafkajs waits 300 ms before its first retry; the usual retriable answer inside a
+ * transaction is CONCURRENT_TRANSACTIONS (the coordinator is still writing the previous commit's
+ * markers, a few ms), which the Java client retries after 20 ms. Unlimited, as kafkajs requires for an
+ * idempotent producer; a broker that stays away still surfaces through the request timeout.
+ */
+export const PRODUCER_RETRY = { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 20, maxRetryTime: 30_000 };
+
+/**
+ * kafkajs logs a failed attempt at ERROR and then retries it itself (the entry carries `retryCount`,
+ * or comes from the connection layer, below any retry decision).
+ * That is not an error of ours: if the retries give up, the error reaches our code and is logged
+ * there once, with what it means. Such entries go to debug.
+ */
+export function kafkaLogLevel(level: logLevel, namespace: string, fields: Record<string, unknown>): 'error' | 'warn' | 'debug' | 'trace' {
+  // The connection layer logs every failed request and response at ERROR before handing the error
+  // up to the layer that decides whether to retry (it logs again, with retryCount, if it does).
+  const retrying = namespace === 'Connection' || typeof fields.retryCount === 'number' || typeof fields.retryTime === 'number';
+  if (level === logLevel.ERROR) return retrying ? 'debug' : 'error';
+  if (level === logLevel.WARN) return retrying ? 'debug' : 'warn';
+  return level === logLevel.INFO ? 'debug' : 'trace';
+}
+
 function pinoLogCreator(logger: Logger): logCreator {
   return () =>
     ({ namespace, level, log }: LogEntry) => {
       const { message, timestamp: _timestamp, ...fields } = log;
       const line = { namespace, ...fields };
-      switch (level) {
-        case logLevel.ERROR:
+      switch (kafkaLogLevel(level, namespace, fields)) {
+        case 'error':
           logger.error(line, message);
           break;
-        case logLevel.WARN:
+        case 'warn':
           logger.warn(line, message);
           break;
-        case logLevel.INFO:
+        case 'debug':
           logger.debug(line, message);
           break;
         default:

@@ -14,11 +14,19 @@ export interface CursorRecord {
 const cursorSchema = z.object({
   lowerBound: z.string(),
   done: z.record(z.string(), z.string()),
+  positions: z.record(z.string(), z.number().int().min(0)).optional(),
+  notBefore: z.string().optional(),
   updatedAt: z.string(),
 });
 
 export function encodeCursorRecord(key: CursorKey, cursor: Cursor): CursorRecord {
-  const value: Cursor = { lowerBound: cursor.lowerBound, done: cursor.done, updatedAt: cursor.updatedAt };
+  const value: Cursor = {
+    lowerBound: cursor.lowerBound,
+    done: cursor.done,
+    ...(cursor.positions === undefined ? {} : { positions: cursor.positions }),
+    ...(cursor.notBefore === undefined ? {} : { notBefore: cursor.notBefore }),
+    updatedAt: cursor.updatedAt,
+  };
   return {
     key: cursorKeyString(key),
     value: JSON.stringify(value),
@@ -44,5 +52,7 @@ export function decodeCursorRecord(key: Buffer | null, value: Buffer | null): De
   }
   const parsed = cursorSchema.safeParse(json);
   if (!parsed.success) return { kind: 'invalid', key: keyString, detail: parsed.error.message };
-  return { kind: 'cursor', key: keyString, cursor: parsed.data };
+  const { positions, notBefore, ...rest } = parsed.data;
+  const cursor: Cursor = { ...rest, ...(positions === undefined ? {} : { positions }), ...(notBefore === undefined ? {} : { notBefore }) };
+  return { kind: 'cursor', key: keyString, cursor };
 }

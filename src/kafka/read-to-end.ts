@@ -13,6 +13,12 @@ export interface ReadToEndOptions {
    * may not cover the transaction yet.
    */
   expectedCount?: number;
+  /**
+   * Once the end is reached, look again after this long and read on if the end moved. For a reader
+   * right after a producer stopped: its last transaction's commit markers may not be written yet, so
+   * the stable offset does not cover it for a moment.
+   */
+  settleMs?: number;
   /** Group ids are throwaway (no offsets are committed); the prefix says who read. */
   groupIdPrefix?: string;
   onMessage: (message: KafkaMessage, partition: number) => void;
@@ -38,7 +44,21 @@ export async function readToEnd(kafka: Kafka, options: ReadToEndOptions): Promis
   let count = 0;
   let phase: 'counting' | 'refreshing' | 'to-end' = (options.expectedCount ?? 0) > 0 ? 'counting' : 'to-end';
   const reachedEnds = (): boolean => [...ends].every(([partition, { high }]) => (positions.get(partition) ?? 0) >= high);
-  if (phase === 'to-end' && reachedEnds()) return;
+  let settled = (options.settleMs ?? 0) <= 0;
+  const endsMoved = async (): Promise<boolean> => {
+    await new Promise((resolve) => setTimeout(resolve, options.settleMs));
+    const fresh = await endOffsets(kafka, options.topic, deadlineAt);
+    let moved = false;
+    for (const [partition, end] of fresh) {
+      if (end.high > (ends.get(partition)?.high ?? 0)) moved = true;
+      ends.set(partition, { low: end.low, high: Math.max(end.high, ends.get(partition)?.high ?? 0) });
+    }
+    return moved;
+  };
+  if (phase === 'to-end' && reachedEnds()) {
+    if (settled || !(await endsMoved())) return;
+    settled = true;
+  }
 
   const consumer = kafka.consumer({
     groupId: `${options.groupIdPrefix ?? 'read-to-end'}-${randomUUID()}`,
@@ -64,7 +84,17 @@ export async function readToEnd(kafka: Kafka, options: ReadToEndOptions): Promis
         check();
       }, fail);
     }
-    if (phase === 'to-end' && reachedEnds()) finish();
+    if (phase === 'to-end' && reachedEnds()) {
+      if (settled) finish();
+      else {
+        settled = true;
+        phase = 'refreshing';
+        endsMoved().then(() => {
+          phase = 'to-end';
+          check();
+        }, fail);
+      }
+    }
   };
   consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
     positions.set(payload.partition, Number(payload.lastOffset) + 1);

@@ -1,15 +1,20 @@
 import { CompressionTypes, Partitioners, type Kafka, type Producer } from 'kafkajs';
 import { ConnectorError } from '../contracts/errors.ts';
-import type { DeliveryUnit, Sink } from '../contracts/sink.ts';
+import type { CursorSource, DeliveryUnit, Sink } from '../contracts/sink.ts';
+import { GroupCommitter, type CursorWrite, type GroupLimits } from '../sink/group-commit.ts';
+import { HoldingUnit, type UnitEncoding } from '../sink/holding-unit.ts';
 import type { Logger } from '../telemetry/logger.ts';
-import { isFencedError, toConnectorError } from './client.ts';
+import { isFencedError, PRODUCER_RETRY, toConnectorError } from './client.ts';
 import {
-  AtLeastOnceUnit,
-  TransactionalUnit,
+  countDelivered,
+  kafkaEncoding,
+  writeAtLeastOnceGroup,
+  writeTransactionalGroup,
   type DeliveredCounts,
+  type GroupWriteContext,
+  type HeldMessage,
+  type KafkaHeldOutput,
   type KafkaSinkTopics,
-  type UnitContext,
-  type UnitEnd,
 } from './units.ts';
 
 export type { DeliveredCounts, KafkaSinkTopics };
@@ -25,42 +30,67 @@ export interface KafkaSinkOptions {
   compression: 'none' | 'gzip';
   /** Upper bound of records in one produce request. */
   maxBatchMessages: number;
+  /** When a group of finished units is written (interval, records, bytes). */
+  group: GroupLimits;
   /** Must not exceed the broker's transaction.max.timeout.ms (15 min by default). */
   transactionTimeoutMs: number;
   logger: Logger;
-  /** Records became durable: after each acknowledged send (at-least-once) or after commit (exactly-once). */
+  /** Records became durable: after each acknowledged group (at-least-once) or after its commit (exactly-once). */
   onDelivered?: (counts: DeliveredCounts) => void;
   now?: () => Date;
+  /** Awaited after a group's records are sent and before its commit: lets a test kill the process there. */
+  beforeCommit?: () => Promise<void>;
 }
 
 /**
- * Publishes delivery units to Kafka. At-least-once: one idempotent producer shared by concurrent
- * units. Exactly-once: one transactional producer per shard, one unit (= one transaction) at a time,
- * with the unit's cursor written inside the transaction (the KIP-618 pattern).
+ * Publishes delivery units to Kafka in groups (src/sink/group-commit.ts). Exactly-once: one
+ * transactional producer per shard; each group is one short transaction carrying every unit that
+ * finished in the interval, across the shard's tenants, with the cursor of each tenant that moved
+ * (the KIP-618 pattern, batched). At-least-once: one idempotent producer; a group is one series of
+ * produce requests shared by many blobs. No transaction is open while units are being filled.
  */
 export class KafkaSink implements Sink {
   readonly transactional: boolean;
   readonly transactionalId: string;
   private readonly options: KafkaSinkOptions;
   private readonly logger: Logger;
+  private readonly committer: GroupCommitter<KafkaHeldOutput>;
+  private readonly encoding: UnitEncoding<HeldMessage>;
+  private readonly writeContext: GroupWriteContext;
   private producer: Producer | undefined;
   private state: 'new' | 'started' | 'stopped' = 'new';
-  /** Resolves when the current exactly-once unit ends; the next begin waits on it. */
-  private tail: Promise<void> = Promise.resolve();
-  private openUnit: TransactionalUnit | undefined;
   private fenced: ConnectorError | undefined;
+  /** The group being written, so stop can let it end before disconnecting. */
+  private writing: Promise<void> | undefined;
   /**
-   * The producer is replaced before the next unit: a transaction could not be ended cleanly, or (at
+   * The producer is replaced before the next group: a transaction could not be ended cleanly, or (at
    * least once) the broker lost the idempotent producer's sequence state, e.g. across a broker restart.
    */
   private broken = false;
-  private replacing: Promise<void> | undefined;
 
   constructor(options: KafkaSinkOptions) {
     this.options = options;
     this.transactional = options.mode === 'exactly-once';
     this.transactionalId = `${options.transactionalIdPrefix}-shard-${options.shard}`;
     this.logger = options.logger.child({ component: 'kafka-sink', shard: options.shard, mode: options.mode });
+    this.encoding = kafkaEncoding(options.topics, options.now ?? (() => new Date()));
+    this.writeContext = {
+      topics: options.topics,
+      compression: options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
+      maxBatchMessages: options.maxBatchMessages,
+    };
+    this.committer = new GroupCommitter<KafkaHeldOutput>({
+      ...options.group,
+      writesCursors: this.transactional,
+      write: (parts, cursors) => {
+        const writing = this.writeGroup(parts, cursors);
+        this.writing = writing.then(
+          () => undefined,
+          () => undefined,
+        );
+        return writing;
+      },
+    });
   }
 
   async start(): Promise<void> {
@@ -69,54 +99,73 @@ export class KafkaSink implements Sink {
     this.state = 'started';
   }
 
-  async begin(tenantId: string): Promise<DeliveryUnit> {
-    if (this.state === 'new') throw new Error('KafkaSink.begin() called before start()');
-    const context = this.unitContext(tenantId);
-    if (!this.transactional) {
-      this.assertUsable();
-      if (this.broken) {
-        this.replacing ??= this.replaceProducer().finally(() => (this.replacing = undefined));
-        await this.replacing;
-      }
-      const producer = this.requireProducer();
-      // Watches the shared producer's sends: one that lost its sequence state stays refused forever.
-      const send: Producer['send'] = (record) =>
-        producer.send(record).catch((error: unknown) => {
-          if (producer === this.producer && hasProducerStateError(error)) this.broken = true;
-          throw error;
-        });
-      return new AtLeastOnceUnit(context, { send });
-    }
-    const previous = this.tail;
-    let release = (): void => undefined;
-    this.tail = new Promise<void>((resolve) => (release = resolve));
-    await previous;
+  begin(tenantId: string): Promise<DeliveryUnit> {
+    if (this.state === 'new') return Promise.reject(new Error('KafkaSink.begin() called before start()'));
     try {
       this.assertUsable();
-      if (this.broken) await this.replaceProducer();
-      const transaction = await this.requireProducer().transaction();
-      const unit = new TransactionalUnit(context, transaction, (end) => {
-        this.unitEnded(end);
-        release();
-      });
-      this.openUnit = unit;
-      return unit;
     } catch (error) {
-      release();
-      throw this.noteFencing(toConnectorError(error, 'sink', 'begin a transaction'));
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
+    return Promise.resolve(new HoldingUnit(tenantId, this.encoding, this.committer));
+  }
+
+  saveCursor(source: CursorSource, options: { promptly?: boolean } = {}): Promise<void> {
+    if (!this.transactional) return Promise.resolve();
+    try {
+      this.assertUsable();
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    return this.committer.requestCursor(source, options.promptly === true);
   }
 
   async stop(): Promise<void> {
     if (this.state === 'stopped') return;
     this.state = 'stopped';
-    // Nothing of an unfinished unit may become visible; the coordinator would abort it only after
-    // transactionTimeoutMs, holding back read_committed consumers until then.
-    await this.openUnit?.abort().catch(() => undefined);
+    // Units still waiting are dropped (their blobs stay pending, so no cursor covers them); a group
+    // being written may finish, so the coordinator need not abort it after transactionTimeoutMs.
+    this.committer.close(new ConnectorError('SINK_STOPPED', 'The Kafka sink is stopped', { stage: 'sink', retriable: false }));
+    await this.writing;
     await this.producer?.disconnect().catch((error: unknown) => {
       this.logger.warn({ err: error }, 'Kafka producer did not disconnect cleanly');
     });
     this.producer = undefined;
+  }
+
+  private async writeGroup(parts: readonly KafkaHeldOutput[], cursors: readonly CursorWrite[]): Promise<void> {
+    if (this.fenced !== undefined) throw this.fenced;
+    if (this.broken) await this.replaceProducer();
+    const producer = this.requireProducer();
+    if (!this.transactional) {
+      try {
+        await writeAtLeastOnceGroup(producer, parts, this.writeContext);
+      } catch (error) {
+        if (producer === this.producer && hasProducerStateError(error)) this.broken = true;
+        throw toConnectorError(error, 'sink', 'publish a group of units');
+      }
+      this.options.onDelivered?.(countDelivered(parts));
+      return;
+    }
+    let transaction;
+    try {
+      transaction = await producer.transaction();
+    } catch (error) {
+      this.broken = true;
+      throw this.noteFencing(toConnectorError(error, 'sink', 'begin a transaction'));
+    }
+    try {
+      await writeTransactionalGroup(transaction, parts, cursors, this.writeContext);
+      await this.options.beforeCommit?.();
+      await transaction.commit();
+    } catch (error) {
+      const mapped = this.noteFencing(toConnectorError(error, 'sink', 'commit a group of units'));
+      // Leave the producer ready for the next group; one that cannot abort is replaced.
+      await transaction.abort().catch(() => {
+        if (this.fenced === undefined) this.broken = true;
+      });
+      throw mapped;
+    }
+    this.options.onDelivered?.(countDelivered(parts));
   }
 
   private async connectProducer(): Promise<Producer> {
@@ -125,6 +174,7 @@ export class KafkaSink implements Sink {
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
       createPartitioner: Partitioners.DefaultPartitioner,
+      retry: PRODUCER_RETRY,
       ...(this.transactional
         ? { transactionalId: this.transactionalId, transactionTimeout: this.options.transactionTimeoutMs }
         : {}),
@@ -157,13 +207,6 @@ export class KafkaSink implements Sink {
     this.broken = false;
   }
 
-  private unitEnded(end: UnitEnd): void {
-    this.openUnit = undefined;
-    if (end.kind !== 'failed') return;
-    this.noteFencing(toConnectorError(end.error, 'sink', 'end the transaction'));
-    if (this.fenced === undefined) this.broken = true;
-  }
-
   private noteFencing(error: Error): Error {
     if (this.fenced === undefined && error instanceof ConnectorError && isFencedError(error)) {
       this.fenced = error;
@@ -182,17 +225,6 @@ export class KafkaSink implements Sink {
   private requireProducer(): Producer {
     if (this.producer === undefined) throw new Error('Kafka producer missing although the sink is started');
     return this.producer;
-  }
-
-  private unitContext(tenantId: string): UnitContext {
-    return {
-      tenantId,
-      topics: this.options.topics,
-      compression: this.options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
-      maxBatchMessages: this.options.maxBatchMessages,
-      now: this.options.now ?? (() => new Date()),
-      onDelivered: this.options.onDelivered,
-    };
   }
 }
 

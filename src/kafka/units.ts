@@ -1,15 +1,14 @@
-import type { CompressionTypes, Producer, Transaction } from 'kafkajs';
-import type { FileEvent } from '../contracts/file-event.ts';
-import type { DeadLetter, DeliveryUnit, UnitCheckpoint } from '../contracts/sink.ts';
+import { CompressionTypes, type Message, type Producer, type TopicMessages, type Transaction } from 'kafkajs';
+import type { CursorWrite } from '../sink/group-commit.ts';
+import type { HeldOutput, UnitEncoding } from '../sink/holding-unit.ts';
 import { encodeCursorRecord } from './cursor-record.ts';
-import { toConnectorError } from './client.ts';
-import { chunk, deadLetterMessage, eventMessage, publishedIdsMessages, type OutgoingMessage } from './messages.ts';
+import { deadLetterMessage, eventMessage, publishedIdsMessages } from './messages.ts';
 
 export interface KafkaSinkTopics {
   events: string;
   deadLetter: string;
   cursors: string;
-  /** Exactly-once only: ids published per unit, read back at start to drop repeats after a restart. */
+  /** Exactly-once only: ids published per group and tenant, read back at start to drop repeats after a restart. */
   publishedIds?: string | undefined;
 }
 
@@ -18,179 +17,122 @@ export interface DeliveredCounts {
   deadLetters: number;
 }
 
-/** What a unit needs from its sink; the same for both modes. */
-export interface UnitContext {
-  tenantId: string;
+/** One record as a unit holds it until its group is written. */
+export interface HeldMessage {
+  topic: string;
+  key: string;
+  value: string | null;
+  headers: Record<string, string>;
+}
+
+export type KafkaHeldOutput = HeldOutput<HeldMessage>;
+
+/** What writing a group needs from its sink; the same for both modes. */
+export interface GroupWriteContext {
   topics: KafkaSinkTopics;
   compression: CompressionTypes;
+  /** Upper bound of records in one produce request. */
   maxBatchMessages: number;
-  now: () => Date;
-  onDelivered: ((counts: DeliveredCounts) => void) | undefined;
 }
 
-type SendTarget = Pick<Producer, 'send'> | Pick<Transaction, 'send'>;
+export function kafkaEncoding(topics: KafkaSinkTopics, now: () => Date): UnitEncoding<HeldMessage> {
+  return {
+    event: (tenantId, event) => ({ topic: topics.events, ...eventMessage(tenantId, event) }),
+    deadLetter: (item) => ({ topic: topics.deadLetter, ...deadLetterMessage(item, now()) }),
+    keyed: (record) => ({ topic: record.topic, key: record.key, value: record.value, headers: { ...record.headers } }),
+    bytes: (message) => message.key.length + (message.value?.length ?? 0) + 64,
+  };
+}
+
+export function countDelivered(parts: readonly KafkaHeldOutput[]): DeliveredCounts {
+  let events = 0;
+  let deadLetters = 0;
+  for (const part of parts) {
+    events += part.events.length;
+    deadLetters += part.deadLetters.length;
+  }
+  return { events, deadLetters };
+}
 
 /**
- * Sends in chunks of maxBatchMessages, one after the other: each awaited chunk is where a slow
- * broker pushes back on the pipeline, and a chunk bounds the size of one produce request.
+ * Event and dead-letter requests are capped in bytes as well as records: the broker refuses a record
+ * batch over message.max.bytes (1 MiB by default). Compressed JSON events shrink several times; other
+ * records (published ids are mostly random hex) barely do, so they get the uncompressed cap.
  */
-async function sendChunks(target: SendTarget, topic: string, messages: readonly OutgoingMessage[], context: UnitContext): Promise<void> {
-  for (const part of chunk(messages, context.maxBatchMessages)) {
-    await target.send({ topic, messages: part, acks: -1, compression: context.compression });
+const MAX_REQUEST_BYTES_COMPRESSED = 2 * 1024 * 1024;
+const MAX_REQUEST_BYTES = 900 * 1024;
+
+/** Splits a group's records into produce requests: per topic, capped in records and bytes, in order. */
+export function produceRequests(messages: readonly HeldMessage[], context: GroupWriteContext, compressible: ReadonlySet<string>): TopicMessages[][] {
+  const byTopic = new Map<string, Message[]>();
+  for (const message of messages) {
+    const list = byTopic.get(message.topic) ?? [];
+    byTopic.set(message.topic, list);
+    list.push({ key: message.key, value: message.value, headers: message.headers });
   }
-}
-
-/**
- * Keeps the first failure of any send so commit can refuse to report success for a unit that lost
- * records, even if the caller ignored a rejected send.
- */
-abstract class UnitBase implements DeliveryUnit {
-  protected readonly context: UnitContext;
-  protected readonly target: SendTarget;
-  protected finished = false;
-  private readonly pending = new Set<Promise<void>>();
-  private failure: Error | undefined;
-
-  constructor(context: UnitContext, target: SendTarget) {
-    this.context = context;
-    this.target = target;
-  }
-
-  send(events: readonly FileEvent[]): Promise<void> {
-    const messages = events.map((event) => eventMessage(this.context.tenantId, event));
-    return this.track(this.context.topics.events, messages, 'publish events', { events: events.length, deadLetters: 0 });
-  }
-
-  deadLetter(items: readonly DeadLetter[]): Promise<void> {
-    const at = this.context.now();
-    const messages = items.map((item) => deadLetterMessage(item, at));
-    return this.track(this.context.topics.deadLetter, messages, 'publish dead letters', { events: 0, deadLetters: items.length });
-  }
-
-  abstract commit(checkpoint?: UnitCheckpoint): Promise<void>;
-  abstract abort(): Promise<void>;
-
-  /** Called once the records of one send are acknowledged. */
-  protected abstract acknowledged(counts: DeliveredCounts): void;
-
-  protected async settled(): Promise<void> {
-    await Promise.allSettled(this.pending);
-    if (this.failure !== undefined) throw this.failure;
-  }
-
-  private track(topic: string, messages: OutgoingMessage[], action: string, counts: DeliveredCounts): Promise<void> {
-    if (this.finished) return Promise.reject(new Error(`Cannot ${action}: the delivery unit is already committed or aborted`));
-    if (messages.length === 0) return Promise.resolve();
-    const sending = sendChunks(this.target, topic, messages, this.context).then(
-      () => this.acknowledged(counts),
-      (error: unknown) => {
-        const mapped = toConnectorError(error, 'sink', action);
-        this.failure ??= mapped;
-        throw mapped;
-      },
-    );
-    const settled = sending.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.pending.add(settled);
-    void settled.finally(() => this.pending.delete(settled));
-    return sending;
-  }
-}
-
-/** Independent of other units; records are durable as soon as each send resolves. */
-export class AtLeastOnceUnit extends UnitBase {
-  async commit(): Promise<void> {
-    this.finished = true;
-    await this.settled();
-  }
-
-  abort(): Promise<void> {
-    // What was acknowledged stays in Kafka; the pipeline will not commit past this blob, so the
-    // records are published again on retry (duplicates, never loss).
-    this.finished = true;
-    return Promise.resolve();
-  }
-
-  protected acknowledged(counts: DeliveredCounts): void {
-    this.context.onDelivered?.(counts);
-  }
-}
-
-/** How a transactional unit ended, for the sink to decide whether its producer is still usable. */
-export type UnitEnd = { kind: 'committed' } | { kind: 'aborted' } | { kind: 'failed'; error: unknown };
-
-export class TransactionalUnit extends UnitBase {
-  private readonly transaction: Transaction;
-  private readonly cursorsTopic: string;
-  private readonly onEnd: (end: UnitEnd) => void;
-  private delivered: DeliveredCounts = { events: 0, deadLetters: 0 };
-
-  constructor(context: UnitContext, transaction: Transaction, onEnd: (end: UnitEnd) => void) {
-    super(context, transaction);
-    this.transaction = transaction;
-    this.cursorsTopic = context.topics.cursors;
-    this.onEnd = onEnd;
-  }
-
-  async commit(checkpoint?: UnitCheckpoint): Promise<void> {
-    if (checkpoint === undefined) throw new Error('An exactly-once commit needs the checkpoint to write with it');
-    if (this.finished) throw new Error('The delivery unit is already committed or aborted');
-    this.finished = true;
-    try {
-      await this.settled();
-      const publishedIdsTopic = this.context.topics.publishedIds;
-      if (publishedIdsTopic !== undefined && checkpoint.publishedIds !== undefined && checkpoint.publishedIds.length > 0) {
-        const messages = publishedIdsMessages(this.context.tenantId, checkpoint.publishedIds);
-        // One record per request: kafkajs puts a send's messages in one batch, which has the same size limit.
-        for (const message of messages) await this.transaction.send({ topic: publishedIdsTopic, messages: [message], acks: -1, compression: this.context.compression });
+  const requests: TopicMessages[][] = [];
+  for (const [topic, list] of byTopic) {
+    const maxBytes = context.compression !== CompressionTypes.None && compressible.has(topic) ? MAX_REQUEST_BYTES_COMPRESSED : MAX_REQUEST_BYTES;
+    let part: Message[] = [];
+    let bytes = 0;
+    for (const message of list) {
+      const size = (message.value as string | null)?.length ?? 0;
+      if (part.length > 0 && (part.length >= context.maxBatchMessages || bytes + size > maxBytes)) {
+        requests.push([{ topic, messages: part }]);
+        part = [];
+        bytes = 0;
       }
-      // Sweep digests (issue 12): same transaction, so a blob counts as delivered exactly when its events do.
-      for (const extra of checkpoint.extraRecords ?? []) {
-        await this.transaction.send({ topic: extra.topic, messages: [{ key: extra.key, value: extra.value }], acks: -1, compression: this.context.compression });
-      }
-      const record = encodeCursorRecord(checkpoint.key, checkpoint.cursor);
-      await this.transaction.send({ topic: this.cursorsTopic, messages: [record], acks: -1 });
-      await this.transaction.commit();
-    } catch (error) {
-      const mapped = toConnectorError(error, 'sink', 'commit the transaction');
-      await this.abandon(mapped);
-      throw mapped;
+      part.push(message);
+      bytes += size;
     }
-    this.onEnd({ kind: 'committed' });
-    this.context.onDelivered?.(this.delivered);
+    if (part.length > 0) requests.push([{ topic, messages: part }]);
   }
+  return requests;
+}
 
-  async abort(): Promise<void> {
-    if (this.finished) return;
-    this.finished = true;
-    await Promise.allSettled([this.settled()]);
-    try {
-      await this.transaction.abort();
-      this.onEnd({ kind: 'aborted' });
-    } catch (error) {
-      const mapped = toConnectorError(error, 'sink', 'abort the transaction');
-      this.onEnd({ kind: 'failed', error: mapped });
-      throw mapped;
+/** Everything a group writes besides cursors: the parts' records, then each tenant's published ids. */
+function groupMessages(parts: readonly KafkaHeldOutput[], topics: KafkaSinkTopics): HeldMessage[] {
+  const messages: HeldMessage[] = [];
+  const ids = new Map<string, string[]>();
+  for (const part of parts) {
+    for (const list of [part.events, part.deadLetters, part.keyed]) for (const message of list) messages.push(message);
+    if (part.publishedIds.length > 0) {
+      const forTenant = ids.get(part.tenantId) ?? [];
+      ids.set(part.tenantId, forTenant);
+      for (const id of part.publishedIds) forTenant.push(id);
     }
   }
-
-  protected acknowledged(counts: DeliveredCounts): void {
-    // Inside a transaction "acknowledged" is not yet "delivered": only commit makes it visible.
-    this.delivered = {
-      events: this.delivered.events + counts.events,
-      deadLetters: this.delivered.deadLetters + counts.deadLetters,
-    };
-  }
-
-  /** After a failed commit, try to leave the producer ready for the next unit. */
-  private async abandon(cause: unknown): Promise<void> {
-    try {
-      await this.transaction.abort();
-      this.onEnd({ kind: 'aborted' });
-    } catch {
-      this.onEnd({ kind: 'failed', error: cause });
+  const publishedIdsTopic = topics.publishedIds;
+  if (publishedIdsTopic !== undefined) {
+    for (const [tenantId, list] of ids) {
+      for (const message of publishedIdsMessages(tenantId, list)) messages.push({ topic: publishedIdsTopic, ...message });
     }
   }
+  return messages;
+}
+
+type BatchTarget = Pick<Producer, 'sendBatch'> | Pick<Transaction, 'sendBatch'>;
+
+async function sendRequests(target: BatchTarget, requests: readonly TopicMessages[][], compression: CompressionTypes): Promise<void> {
+  // One request at a time: each awaited request is where a slow broker pushes back on the pipeline.
+  for (const topicMessages of requests) await target.sendBatch({ topicMessages: [...topicMessages], acks: -1, compression });
+}
+
+/** Exactly-once: the group's records and its cursors in the open transaction; the caller commits. */
+export async function writeTransactionalGroup(
+  transaction: Pick<Transaction, 'sendBatch'>,
+  parts: readonly KafkaHeldOutput[],
+  cursors: readonly CursorWrite[],
+  context: GroupWriteContext,
+): Promise<void> {
+  const compressible = new Set([context.topics.events, context.topics.deadLetter]);
+  const messages = groupMessages(parts, context.topics);
+  for (const { source, cursor } of cursors) messages.push({ topic: context.topics.cursors, ...encodeCursorRecord(source.key, cursor) });
+  await sendRequests(transaction, produceRequests(messages, context, compressible), context.compression);
+}
+
+/** At-least-once: the group's records in as few produce requests as the caps allow. */
+export async function writeAtLeastOnceGroup(producer: Pick<Producer, 'sendBatch'>, parts: readonly KafkaHeldOutput[], context: GroupWriteContext): Promise<void> {
+  const compressible = new Set([context.topics.events, context.topics.deadLetter]);
+  await sendRequests(producer, produceRequests(groupMessages(parts, { ...context.topics, publishedIds: undefined }), context, compressible), context.compression);
 }

@@ -6,13 +6,32 @@
 export class RecentEventIds {
   readonly #capacity: number;
   readonly #ids = new Set<string>();
+  /** Ids held by units not durable yet, with how many hold each (group commit runs blobs concurrently). */
+  readonly #held = new Map<string, number>();
 
   constructor(capacity: number) {
     this.#capacity = capacity;
   }
 
+  /** True when the id is published, or about to be by a unit not committed yet. */
   has(id: string): boolean {
-    return this.#ids.has(id);
+    return this.#ids.has(id) || this.#held.has(id);
+  }
+
+  /**
+   * A unit is about to publish the id: a concurrent blob of the same tenant (same group) counts it as
+   * a duplicate instead of publishing it a second time. Released when the unit is durable or gave up.
+   */
+  hold(id: string): void {
+    this.#held.set(id, (this.#held.get(id) ?? 0) + 1);
+  }
+
+  release(ids: Iterable<string>): void {
+    for (const id of ids) {
+      const count = this.#held.get(id) ?? 0;
+      if (count <= 1) this.#held.delete(id);
+      else this.#held.set(id, count - 1);
+    }
   }
 
   /** Adds ids that Kafka has acknowledged. */

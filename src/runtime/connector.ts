@@ -8,7 +8,7 @@ import { systemClock, type Clock } from '../contracts/clock.ts';
 import type { ConnectorError } from '../contracts/errors.ts';
 import type { Sink } from '../contracts/sink.ts';
 import { resolveSecret } from '../config/load.ts';
-import type { ConnectorConfig } from '../config/schema.ts';
+import type { ConnectorConfig, TenantConfig } from '../config/schema.ts';
 import { KafkaCheckpointStore } from '../kafka/checkpoint-store.ts';
 import { createKafkaDeliveredLog } from '../kafka/digest-store.ts';
 import { loadPublishedIds } from '../kafka/published-ids.ts';
@@ -30,7 +30,6 @@ import type { Logger } from '../telemetry/logger.ts';
 import { createMetrics, enableProcessMetrics, type Metrics } from '../telemetry/metrics.ts';
 import { normalize } from '../transform/normalize/index.ts';
 import { ByteBudget } from '../util/byte-budget.ts';
-import { SerialGate } from '../util/serial-gate.ts';
 import { startStatusServer } from './status-server.ts';
 
 export interface ConnectorDeps {
@@ -69,6 +68,9 @@ async function loadCredential(config: ConnectorConfig, env: NodeJS.ProcessEnv): 
   };
 }
 
+/** Start spacing between two tenants' first polls, at most (spread over one poll interval). */
+const START_SPACING_MS = 20;
+
 /**
  * The composition root: builds every part from the configuration and wires them. Nothing else
  * constructs Kafka clients, HTTP agents or pollers.
@@ -97,6 +99,11 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
       transactionalIdPrefix: config.kafka.transactionalIdPrefix,
       compression: config.kafka.compression,
       maxBatchMessages: c.publishBatchEvents,
+      group: {
+        intervalMs: config.kafka.groupCommitIntervalMs,
+        maxRecords: config.kafka.groupCommitMaxRecords,
+        maxBytes: config.kafka.groupCommitMaxBytes,
+      },
       transactionTimeoutMs: config.kafka.transactionTimeoutSeconds * 1000,
       logger,
     });
@@ -123,12 +130,12 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
     onSpill: () => metrics.spooledBlobs.inc(),
   });
   const globalLimit = pLimit(c.maxInflightBlobs);
-  const gate = new SerialGate();
   let reportFatal: (error: ConnectorError) => void = () => undefined;
   const fatal = new Promise<ConnectorError>((resolve) => (reportFatal = resolve));
 
   const recentIds = new Map(config.tenants.map((tenant) => [tenant.id, new RecentEventIds(c.dedupeEventIdsPerTenant)]));
-  const pollers = config.tenants.map((tenant) => {
+  /** The one place a tenant's poller is built (a supervisor starting pollers from a registry uses it too). */
+  const createTenantPoller = (tenant: TenantConfig, startDelayMs = 0): TenantPoller => {
     const endpoints = tenantEndpoints(config, tenant);
     const tenantLogger = logger.child({ tenant: tenant.id });
     const budget = new RateBudget(tenant.requestsPerMinute ?? c.requestsPerMinute, clock);
@@ -171,7 +178,6 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
       store,
       spool,
       globalLimit,
-      gate,
       normalize: (record) => normalize(record, { tenantId: tenant.id, now: () => new Date(clock.now()) }),
       recentIds: recentIds.get(tenant.id) ?? new RecentEventIds(c.dedupeEventIdsPerTenant),
       clock,
@@ -190,9 +196,15 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
         batchEvents: c.publishBatchEvents,
         malformedBlobAttempts: c.malformedBlobAttempts,
         maxBackoffMs: c.maxBackoffSeconds * 1000,
+        idleCursorSaveIntervalMs: c.idleCursorSaveIntervalSeconds * 1000,
+        startDelayMs,
       },
     });
-  });
+  };
+  // Thousands of tenants start spread over one poll interval (at most START_SPACING_MS apart), so
+  // their token requests and listings do not all land at once, at start and every poll after.
+  const spacingMs = Math.min(START_SPACING_MS, (c.pollIntervalSeconds * 1000) / Math.max(1, config.tenants.length));
+  const pollers = config.tenants.map((tenant, i) => createTenantPoller(tenant, Math.floor(i * spacingMs)));
 
   const stopController = new AbortController();
   const runs: Array<Promise<void>> = [];

@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { ConfigResourceTypes } from 'kafkajs';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { KafkaCheckpointStore } from '../../src/kafka/checkpoint-store.ts';
@@ -6,16 +8,20 @@ import { createKafka } from '../../src/kafka/client.ts';
 import { KafkaSink, type DeliveredCounts, type KafkaSinkOptions, type KafkaSinkTopics } from '../../src/kafka/sink.ts';
 import { ensureTopics } from '../../src/kafka/topics.ts';
 import { MAX_DEAD_LETTER_PAYLOAD_BYTES } from '../../src/kafka/messages.ts';
-import { sampleDeadLetter, sampleEvent, sinkContract, type CommittedView } from '../contract/sink.contract.ts';
-import { kafkaBrokers, readAll, requireBroker, testKafka, uniqueName } from '../support/kafka.ts';
+import { FixedCursorSource, sampleDeadLetter, sampleEvent, sinkContract, type CommittedView } from '../contract/sink.contract.ts';
+import { createTestTopics, kafkaBrokers, readAll, requireBroker, testKafka, uniqueName } from '../support/kafka.ts';
 
 beforeEach(requireBroker);
 
+/** What the killed child and its successor publish (see support/kafka-sink-child.ts). */
+const KILL9_UNITS = [
+  { tenant: 'tenant-a', ids: ['a1', 'a2'] },
+  { tenant: 'tenant-b', ids: ['b1'] },
+];
+
 const kafka = createKafka({ clientId: 'kafka-sink-test', brokers: kafkaBrokers(), logger: silentLogger });
-const checkpoint = {
-  key: { tenantId: 'tenant-a', contentType: 'Audit.SharePoint' },
-  cursor: { lowerBound: '2026-11-20T10:00:00.000Z', done: {}, updatedAt: '2026-11-20T10:05:00.000Z' },
-};
+const source = new FixedCursorSource('tenant-a', '2026-11-20T10:00:00.000Z');
+const checkpoint = { source, contentId: 'blob-1' };
 
 async function freshTopics(partitions = 1): Promise<KafkaSinkTopics> {
   const topics = { events: uniqueName('events'), deadLetter: uniqueName('dead-letter'), cursors: uniqueName('cursors') };
@@ -32,6 +38,7 @@ function sinkOptions(topics: KafkaSinkTopics, prefix: string, overrides: Partial
     transactionalIdPrefix: prefix,
     compression: 'gzip',
     maxBatchMessages: 500,
+    group: { intervalMs: 20, maxRecords: 10_000, maxBytes: 4 * 1024 * 1024 },
     transactionTimeoutMs: 30_000,
     logger: silentLogger,
     ...overrides,
@@ -44,16 +51,28 @@ const parse = (value: string | null): Record<string, unknown> => JSON.parse(valu
 
 sinkContract('KafkaSink', async () => {
   const topics = await freshTopics(3);
+  const sideTopic = uniqueName('side');
+  await createTestTopics([sideTopic]);
   const prefix = uniqueName('contract');
   return {
-    createSink: ({ mode, shard }) => new KafkaSink(sinkOptions(topics, prefix, { mode, shard: shard ?? 0 })),
+    sideTopic,
+    createSink: ({ mode, shard, groupIntervalMs }) =>
+      new KafkaSink(
+        sinkOptions(topics, prefix, {
+          mode,
+          shard: shard ?? 0,
+          ...(groupIntervalMs === undefined ? {} : { group: { intervalMs: groupIntervalMs, maxRecords: 10_000, maxBytes: 4 * 1024 * 1024 } }),
+        }),
+      ),
     committed: async (expected): Promise<CommittedView> => {
-      const [events, deadLetters, cursors] = await Promise.all([
+      const [events, deadLetters, cursors, keyed] = await Promise.all([
         read(topics.events, expected.events),
         read(topics.deadLetter, expected.deadLetters),
         read(topics.cursors, expected.checkpoints),
+        read(sideTopic, expected.keyed ?? 0),
       ]);
       return {
+        keyed: keyed.sort((a, b) => Number(a.offset) - Number(b.offset)).map((m) => ({ topic: sideTopic, key: m.key ?? '', value: m.value })),
         events: events.map((m) => ({ tenantId: m.headers['tenant-id'] ?? '', id: m.key ?? '' })),
         deadLetters: deadLetters.map((m) => {
           const v = parse(m.value);
@@ -147,7 +166,7 @@ describe('KafkaSink on the wire', () => {
     const store = new KafkaCheckpointStore({ kafka, topic: topics.cursors, readDeadlineMs: 30_000, logger: silentLogger });
     await store.start();
     try {
-      expect(store.load(checkpoint.key)).toEqual(checkpoint.cursor);
+      expect(store.load(source.key)).toEqual(source.cursor);
     } finally {
       await store.stop();
     }
@@ -162,41 +181,63 @@ describe('KafkaSink on the wire', () => {
     await sink.stop();
     expect(await read(topics.events, 0)).toEqual([]);
   });
-  it('cannot commit a unit held open past transactionTimeoutMs: SINK_FENCED, nothing visible', async () => {
-    // The coordinator aborts the expired transaction and bumps the epoch; kafkajs (no KIP-588)
-    // sees INVALID_PRODUCER_EPOCH, the same answer as for a newer owner, so the sink is done.
+  it('commits a unit filled for longer than transactionTimeoutMs: no transaction is open while units fill', async () => {
     const topics = await freshTopics();
-    const sink = new KafkaSink(sinkOptions(topics, uniqueName('expire'), { transactionTimeoutMs: 1_000 }));
+    const sink = new KafkaSink(sinkOptions(topics, uniqueName('long-unit'), { transactionTimeoutMs: 1_000 }));
     await sink.start();
     try {
       const unit = await sink.begin('tenant-a');
-      await unit.send([sampleEvent('expired')]);
-      await waitUntilStableOffsetPasses(topics.events, 0, 40_000);
-      await expect(unit.commit(checkpoint)).rejects.toMatchObject({ code: 'SINK_FENCED', retriable: false });
-      await expect(sink.begin('tenant-a')).rejects.toMatchObject({ code: 'SINK_FENCED' });
+      await unit.send([sampleEvent('slow-1')]);
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
+      await unit.send([sampleEvent('slow-2')]);
+      await unit.commit(checkpoint);
     } finally {
       await sink.stop();
     }
-    expect(await read(topics.events, 0)).toEqual([]);
+    expect((await read(topics.events, 2)).map((m) => m.key)).toEqual(['slow-1', 'slow-2']);
+  });
+
+  it('survives kill -9 between produce and commit: the new owner fences, retries the group, each event once', async () => {
+    const topics = await freshTopics(2);
+    const prefix = uniqueName('kill9');
+    const child = spawn(process.execPath, [fileURLToPath(new URL('./support/kafka-sink-child.ts', import.meta.url))], {
+      env: { ...process.env, CHILD_BROKERS: kafkaBrokers().join(','), CHILD_TOPICS: JSON.stringify(topics), CHILD_PREFIX: prefix },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (data: Buffer) => {
+          out += data.toString();
+          if (out.includes('PRODUCED')) resolve();
+        });
+        child.once('exit', (code) => reject(new Error(`child exited (${code}) before producing: ${out}`)));
+      });
+      // The group's records are in the log, its transaction still open.
+      expect(await readAll(topics.events, { isolation: 'read_uncommitted', expectedCount: 3, deadlineMs: 30_000 })).toHaveLength(3);
+    } finally {
+      child.kill('SIGKILL');
+    }
+
+    const sink = new KafkaSink(sinkOptions(topics, prefix));
+    await sink.start();
+    try {
+      const sources = ['tenant-a', 'tenant-b'].map((tenant) => new FixedCursorSource(tenant, '2026-11-20T10:00:00.000Z'));
+      await Promise.all(
+        KILL9_UNITS.map(async ({ tenant, ids }, i) => {
+          const unit = await sink.begin(tenant);
+          await unit.send(ids.map((id) => sampleEvent(id, tenant)));
+          await unit.commit({ source: sources[i % 2]!, contentId: `blob-${i}` });
+        }),
+      );
+    } finally {
+      await sink.stop();
+    }
+    const events = await read(topics.events, 3);
+    expect(events.map((m) => m.key).sort()).toEqual(['a1', 'a2', 'b1']);
+    expect(await read(topics.cursors, 2)).toHaveLength(2);
   });
 });
-
-/** The coordinator's abort shows as the last stable offset moving past the open transaction. */
-async function waitUntilStableOffsetPasses(topic: string, offset: number, deadlineMs: number): Promise<void> {
-  const admin = testKafka('lso-watch').admin();
-  await admin.connect();
-  try {
-    const until = Date.now() + deadlineMs;
-    for (;;) {
-      const [partition] = await admin.fetchTopicOffsets(topic);
-      if (Number(partition?.high ?? 0) > offset) return;
-      if (Date.now() > until) throw new Error(`${topic}: stable offset still at ${offset} after ${deadlineMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 describe('ensureTopics', () => {
   it('creates missing topics once, the cursors topic compacted', async () => {

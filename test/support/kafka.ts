@@ -92,7 +92,7 @@ export interface ReadMessage {
  */
 export async function readAll(
   topic: string,
-  options: { isolation: 'read_committed' | 'read_uncommitted'; expectedCount?: number; deadlineMs: number },
+  options: { isolation: 'read_committed' | 'read_uncommitted'; expectedCount?: number; deadlineMs: number; settleMs?: number },
 ): Promise<ReadMessage[]> {
   const messages: ReadMessage[] = [];
   await readToEnd(testKafka('test-reader'), {
@@ -101,6 +101,7 @@ export async function readAll(
     deadlineMs: options.deadlineMs,
     groupIdPrefix: 'test-reader',
     ...(options.expectedCount === undefined ? {} : { expectedCount: options.expectedCount }),
+    ...(options.settleMs === undefined ? {} : { settleMs: options.settleMs }),
     onMessage: (message, partition) => messages.push(toReadMessage(message, partition)),
   });
   return messages;

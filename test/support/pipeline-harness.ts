@@ -82,22 +82,22 @@ export class PipelineHarness {
 
   /** Events in the topic (read_committed), as [tenant, event id] pairs in topic order. */
   async readEvents(): Promise<Array<{ tenant: string; id: string; value: Record<string, unknown> }>> {
-    const messages = await readAll(this.config.kafka.topics.events, { isolation: 'read_committed', deadlineMs: 60_000 });
+    const messages = await readAll(this.config.kafka.topics.events, { isolation: 'read_committed', deadlineMs: 60_000, settleMs: 1_000 });
     return messages.map((m) => ({ tenant: m.headers['tenant-id'] ?? '', id: m.key ?? '', value: JSON.parse(m.value ?? '{}') as Record<string, unknown> }));
   }
 
   async readDeadLetters(): Promise<Array<Record<string, unknown>>> {
-    const messages = await readAll(this.config.kafka.topics.deadLetter, { isolation: 'read_committed', deadlineMs: 60_000 });
+    const messages = await readAll(this.config.kafka.topics.deadLetter, { isolation: 'read_committed', deadlineMs: 60_000, settleMs: 1_000 });
     return messages.map((m) => JSON.parse(m.value ?? '{}') as Record<string, unknown>);
   }
 
   /**
    * Event ids the connector must publish (`required`: every blob inside the first run's reach, which is
-   * the lookback plus the overlap, clamped to the 7 days the API keeps) and may publish (`allowed`: the
-   * same with a margin at the old end, where the exact start instant decides).
+   * the lookback — never more, however often it restarts — clamped to the 7 days the API keeps) and
+   * may publish (`allowed`: the same with a margin at the old end, where the exact start instant decides).
    */
   async expectedEventIds(tenantId: string): Promise<{ required: Set<string>; allowed: Set<string> }> {
-    const reach = this.#startedAtMs - EMBEDDED_LOOKBACK_HOURS * 3600_000 - this.config.connector.windowOverlapSeconds * 1000;
+    const reach = this.#startedAtMs - EMBEDDED_LOOKBACK_HOURS * 3600_000;
     const since = Math.max(reach, this.sim.clock.now() - RETENTION_MS + RETENTION_SAFETY_MS);
     const margin = 120_000;
     return { required: await this.#eventIds(tenantId, since + margin), allowed: await this.#eventIds(tenantId, since - margin) };

@@ -1,10 +1,23 @@
 import type { ContentListing } from '../../contracts/audit-record.ts';
 import type { CursorKey } from '../../contracts/checkpoint.ts';
-import type { KeyedRecord } from '../../contracts/delivered-log.ts';
 import { ConnectorError, isConnectorError } from '../../contracts/errors.ts';
+import type { TenantCursor } from '../../checkpoint/tenant-cursor.ts';
 import type { CheckpointTracker } from '../../checkpoint/tracker.ts';
 import { BLOB_MALFORMED, deliverBlob, rejectBlob, type BlobRef } from '../../pipeline/deliver-blob.ts';
 import type { BlobTally } from '../../pipeline/tally.ts';
+
+/** Runs one step of a blob's handling under the tenant's and the process's concurrency limits. */
+export type Slot = <T>(step: () => Promise<T>) => Promise<T>;
+const noop = (): void => undefined;
+
+/** One blob across its attempts. */
+interface BlobState {
+  item: ContentListing;
+  ref: BlobRef;
+  spooled: SpooledBlob | undefined;
+  notFound: number;
+  attempt: number;
+}
 import type { Logger } from '../../telemetry/logger.ts';
 import { retryDelayMs } from '../../util/backoff.ts';
 import type { SpooledBlob } from '../blob-spool.ts';
@@ -24,15 +37,15 @@ export interface BlobWorkerContext {
   deps: TenantPollerDeps;
   key: CursorKey;
   tracker: CheckpointTracker;
+  /** The tenant's cursor as the sink sees it; commits report blob progress to it. */
+  cursor: TenantCursor;
   log: Logger;
   /** A blob's unit committed (delivered or dead-lettered): the poller updates cursor bookkeeping. */
   onCommitted: () => void;
   /** Kafka refused a blob: the tenant is degraded until it recovers. */
   onSinkTrouble: (error: ConnectorError) => void;
-  /** Sweep seam (issue 12): extra records for the blob's transaction (its digest). */
-  unitRecords?: (item: ContentListing) => readonly KeyedRecord[];
   /** Sweep seam (issue 12): the blob's unit committed (delivered or dead-lettered). */
-  onBlobDone?: (item: ContentListing) => void;
+  onBlobDone?: (blob: BlobRef) => void;
 }
 
 /**
@@ -50,100 +63,127 @@ export class BlobWorker {
     this.#d = context.deps;
   }
 
-  /** Download, publish, mark done; retried until it is delivered or proven permanently unreadable. */
-  async process(item: ContentListing, stop: AbortSignal): Promise<void> {
-    const { metrics, settings, clock } = this.#d;
-    const tracker = this.#c.tracker;
-    const ref: BlobRef = { tenantId: this.#d.tenantId, contentId: item.contentId, contentUri: item.contentUri };
-    const tenant = this.#d.tenantId;
-    let spooled: SpooledBlob | undefined;
-    let notFound = 0;
+  /**
+   * Download, publish, mark done; retried until it is delivered or proven permanently unreadable.
+   * `slot` runs under the concurrency limits: downloads, parsing and their retries hold a slot;
+   * waiting for the group commit does not (the tracker's in-flight cap still bounds the blob).
+   */
+  async process(item: ContentListing, stop: AbortSignal, slot: Slot = (step) => step()): Promise<void> {
+    const { metrics, clock } = this.#d;
+    const ref: BlobRef = { tenantId: this.#d.tenantId, contentId: item.contentId, contentUri: item.contentUri, contentCreated: item.contentCreated };
+    const blob: BlobState = { item, ref, spooled: undefined, notFound: 0, attempt: 0 };
     metrics.inflightBlobs.inc();
     try {
-      for (let attempt = 1; ; attempt += 1) {
-        // Stopping: the blob stays pending, so the final cursor stays before it and the next run lists
-        // it again. Releasing it would let the lower bound jump past a blob that was never delivered.
-        if (stop.aborted) return;
+      for (;;) {
+        const joined = await slot(() => this.#untilJoined(blob, stop));
+        if (joined === undefined) return;
         try {
-          if (spooled === undefined) {
-            const { body } = await this.#d.api.openBlob(item.contentUri, stop);
-            spooled = await this.#d.spool.spool(body);
-            metrics.blobBytes.inc({ tenant }, spooled.sizeBytes);
-          }
-          const content = spooled;
-          const started = clock.now();
-          const tally = await this.#d.gate.run(async () => {
-            const result = await deliverBlob(ref, content.open(), {
-              sink: this.#d.sink,
-              normalize: this.#d.normalize,
-              recentIds: this.#d.recentIds,
-              batchEvents: settings.batchEvents,
-              finalAttempt: attempt >= settings.malformedBlobAttempts,
-              checkpoint: () => ({ key: this.#c.key, cursor: tracker.cursor(clock.now(), item.contentId), ...this.#extras(item) }),
-            });
-            tracker.markDone(item.contentId);
-            this.#c.onBlobDone?.(item);
-            return result;
-          });
-          metrics.sinkWaitSeconds.observe((clock.now() - started) / 1000);
-          this.#count(tally, item.contentId);
-          metrics.blobs.inc({ tenant, outcome: 'delivered' });
+          const tally = await joined.delivery;
+          metrics.sinkWaitSeconds.observe((clock.now() - joined.startedMs) / 1000);
+          metrics.blobs.inc({ tenant: this.#d.tenantId, outcome: 'delivered' });
+          this.#c.onBlobDone?.(blob.ref);
           this.#c.onCommitted();
-          this.#c.log.debug({ contentId: item.contentId, bytes: content.sizeBytes, ...tally.summary() }, 'Blob delivered');
+          this.#c.log.debug({ contentId: item.contentId, bytes: blob.spooled?.sizeBytes, ...tally.summary() }, 'Blob delivered');
           return;
         } catch (error) {
-          if (stop.aborted && !isConnectorError(error)) return;
-          const mapped = toConnectorError(error);
-          if (mapped.code === 'SINK_FENCED') {
-            this.#d.onFatal(mapped);
-            return;
-          }
-          if (mapped.code === API_ERRORS.contentNotFound) notFound += 1;
-          if (PERMANENT_BLOB_ERRORS.has(mapped.code) || notFound >= NOT_FOUND_ATTEMPTS) {
-            await this.#rejectUntilCommitted(item, ref, mapped, stop);
-            return;
-          }
-          // A blob that failed to download or parse is fetched again; one that Kafka refused is kept.
-          if (mapped.stage !== 'sink' && spooled !== undefined) {
-            await spooled.release();
-            spooled = undefined;
-          }
-          metrics.blobs.inc({ tenant, outcome: 'retried' });
-          const delay = retryDelayMs(attempt, mapped.retryAfterSeconds, { maxMs: settings.maxBackoffMs, ...(this.#d.random ? { random: this.#d.random } : {}) });
-          this.#c.log.warn({ contentId: item.contentId, code: mapped.code, attempt, delayMs: delay, err: mapped.message }, 'Blob failed; retrying');
-          if (mapped.code !== BLOB_MALFORMED || attempt >= settings.malformedBlobAttempts) {
-            if (mapped.stage === 'sink') this.#c.onSinkTrouble(mapped);
-          }
-          await clock.sleep(delay, stop).catch(() => undefined);
+          if (!(await this.#failed(blob, error, stop))) return;
         }
       }
     } finally {
       metrics.inflightBlobs.dec();
-      await spooled?.release();
+      await blob.spooled?.release();
     }
   }
 
+  /** Attempts until the blob's output joined a group (undefined: finished otherwise, or stopping). */
+  async #untilJoined(blob: BlobState, stop: AbortSignal): Promise<{ delivery: Promise<BlobTally>; startedMs: number } | undefined> {
+    const { metrics, clock } = this.#d;
+    for (;;) {
+      // Stopping: the blob stays pending, so the final cursor stays before it and the next run lists
+      // it again. Releasing it would let the lower bound jump past a blob that was never delivered.
+      if (stop.aborted) return undefined;
+      blob.attempt += 1;
+      try {
+        if (blob.spooled === undefined) {
+          const { body } = await this.#d.api.openBlob(blob.item.contentUri, stop);
+          blob.spooled = await this.#d.spool.spool(body);
+          metrics.blobBytes.inc({ tenant: this.#d.tenantId }, blob.spooled.sizeBytes);
+        }
+        let onJoined = noop;
+        const joined = new Promise<void>((resolve) => (onJoined = resolve));
+        const startedMs = clock.now();
+        const delivery = this.#deliver(blob.ref, blob.spooled, blob.attempt, () => onJoined());
+        // The slot is free once the blob's output waits for its group; a failure before that is
+        // retried here, holding the slot, as a failed download is.
+        await Promise.race([delivery.then(noop), joined]);
+        return { delivery, startedMs };
+      } catch (error) {
+        if (!(await this.#failed(blob, error, stop))) return undefined;
+      }
+    }
+  }
+
+  /** A failed attempt: true to try again (after the backoff), false when the blob is settled or we stop. */
+  async #failed(blob: BlobState, error: unknown, stop: AbortSignal): Promise<boolean> {
+    const { metrics, settings, clock } = this.#d;
+    const tenant = this.#d.tenantId;
+    if (stop.aborted && !isConnectorError(error)) return false;
+    const mapped = toConnectorError(error);
+    if (mapped.code === 'SINK_FENCED') {
+      this.#d.onFatal(mapped);
+      return false;
+    }
+    if (mapped.code === API_ERRORS.contentNotFound) blob.notFound += 1;
+    if (PERMANENT_BLOB_ERRORS.has(mapped.code) || blob.notFound >= NOT_FOUND_ATTEMPTS) {
+      await this.#rejectUntilCommitted(blob.ref, mapped, stop);
+      return false;
+    }
+    // A blob that failed to download or parse is fetched again; one that Kafka refused is kept.
+    if (mapped.stage !== 'sink' && blob.spooled !== undefined) {
+      await blob.spooled.release();
+      blob.spooled = undefined;
+    }
+    metrics.blobs.inc({ tenant, outcome: 'retried' });
+    const delay = retryDelayMs(blob.attempt, mapped.retryAfterSeconds, { maxMs: settings.maxBackoffMs, ...(this.#d.random ? { random: this.#d.random } : {}) });
+    this.#c.log.warn({ contentId: blob.item.contentId, code: mapped.code, attempt: blob.attempt, delayMs: delay, err: mapped.message }, 'Blob failed; retrying');
+    if (mapped.code !== BLOB_MALFORMED || blob.attempt >= settings.malformedBlobAttempts) {
+      if (mapped.stage === 'sink') this.#c.onSinkTrouble(mapped);
+    }
+    await clock.sleep(delay, stop).catch(() => undefined);
+    return true;
+  }
+
+  /** The tracker learns of each durable slice from the sink (TenantCursor.committed) before this resolves; a retry resumes after the last. */
+  #deliver(ref: BlobRef, content: SpooledBlob, attempt: number, onSubmitted: () => void): Promise<BlobTally> {
+    const { settings } = this.#d;
+    return deliverBlob(ref, content.open(), {
+      sink: this.#d.sink,
+      normalize: this.#d.normalize,
+      recentIds: this.#d.recentIds,
+      batchEvents: settings.batchEvents,
+      finalAttempt: attempt >= settings.malformedBlobAttempts,
+      cursor: this.#c.cursor,
+      startAt: this.#c.tracker.position(ref.contentId),
+      onDurable: (durable) => this.#count(durable, ref.contentId),
+      onSubmitted,
+      sideRecords: this.#d.sideRecords,
+    });
+  }
+
   /** Dead-letters an unreadable blob; only Kafka trouble can delay that, so it retries until it lands or we stop. */
-  async #rejectUntilCommitted(item: ContentListing, ref: BlobRef, cause: ConnectorError, stop: AbortSignal): Promise<void> {
+  async #rejectUntilCommitted(ref: BlobRef, cause: ConnectorError, stop: AbortSignal): Promise<void> {
     const { metrics, clock, settings } = this.#d;
-    const tracker = this.#c.tracker;
     const tenant = this.#d.tenantId;
     const reason = BLOB_REJECT_REASONS[cause.code] ?? 'content-not-found';
     for (let attempt = 1; !stop.aborted; attempt += 1) {
       try {
-        await this.#d.gate.run(async () => {
-          await rejectBlob(ref, reason, cause.message, {
-            sink: this.#d.sink,
-            checkpoint: () => ({ key: this.#c.key, cursor: tracker.cursor(clock.now(), ref.contentId), ...this.#extras(item) }),
-          });
-          tracker.markDone(ref.contentId);
-          this.#c.onBlobDone?.(item);
-        });
+        await rejectBlob(ref, reason, cause.message, { sink: this.#d.sink, cursor: this.#c.cursor, sideRecords: this.#d.sideRecords });
         metrics.blobs.inc({ tenant, outcome: 'rejected' });
         metrics.deadLetters.inc({ tenant, reason });
         // Whatever the reason, the blob's records were not collected: that is data loss, said out loud.
         metrics.dataLoss.inc({ tenant, reason });
         this.#c.log.error({ contentId: ref.contentId, reason }, 'Content blob could not be collected; dead-lettered and counted as data loss');
+        this.#c.onBlobDone?.(ref);
         this.#c.onCommitted();
         return;
       } catch (error) {
@@ -153,11 +193,6 @@ export class BlobWorker {
       }
     }
     // Stopped before the dead letter landed: left pending, so the cursor does not cover it.
-  }
-
-  #extras(item: ContentListing): { extraRecords?: readonly KeyedRecord[] } {
-    const records = this.#c.unitRecords?.(item);
-    return records === undefined || records.length === 0 ? {} : { extraRecords: records };
   }
 
   #count(tally: BlobTally, contentId: string): void {

@@ -6,13 +6,14 @@ import type { DeliveredBlob, DeliveredLog } from '../../contracts/delivered-log.
 import type { ConnectorError } from '../../contracts/errors.ts';
 import type { NormalizeResult } from '../../contracts/file-event.ts';
 import type { Sink } from '../../contracts/sink.ts';
+import { TenantCursor } from '../../checkpoint/tenant-cursor.ts';
 import { CheckpointTracker } from '../../checkpoint/tracker.ts';
+import type { BlobRef, SideRecordHooks } from '../../pipeline/deliver-blob.ts';
 import type { RecentEventIds } from '../../pipeline/recent-event-ids.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import type { Metrics } from '../../telemetry/metrics.ts';
 import { retryDelayMs } from '../../util/backoff.ts';
 import { CoalescingTask } from '../../util/coalescing-task.ts';
-import type { SerialGate } from '../../util/serial-gate.ts';
 import type { BlobSpool } from '../blob-spool.ts';
 import { API_ERRORS } from '../o365/answers.ts';
 import type { ListingWindow } from '../o365/api-client.ts';
@@ -42,6 +43,10 @@ export interface PollerSettings {
   batchEvents: number;
   malformedBlobAttempts: number;
   maxBackoffMs: number;
+  /** A cursor moved only by listing progress is saved at most this often (see TenantCursor). */
+  idleCursorSaveIntervalMs: number;
+  /** Wait this long before the first poll: many tenants start spread out instead of all at once. */
+  startDelayMs?: number;
 }
 
 export interface TenantPollerDeps {
@@ -53,8 +58,8 @@ export interface TenantPollerDeps {
   spool: BlobSpool;
   /** Shared by every tenant: caps blobs in flight process-wide. */
   globalLimit: LimitFunction;
-  /** Exactly-once mode: one delivery at a time per shard, so a committed cursor always includes every blob committed before it. */
-  gate: SerialGate;
+  /** Records for side topics that commit with a blob (drives, digests); optional. */
+  sideRecords?: SideRecordHooks | undefined;
   normalize: (record: unknown) => NormalizeResult;
   recentIds: RecentEventIds;
   clock: Clock;
@@ -85,7 +90,9 @@ export class TenantPoller {
   #tracker: CheckpointTracker | undefined;
   #worker: BlobWorker | undefined;
   #cursorTask: CoalescingTask | undefined;
-  #lastSavedCursor = '';
+  #cursor: TenantCursor | undefined;
+  /** Stopping: the final cursor is written at once, not at the end of a group interval. */
+  #draining = false;
   #status: TenantStatus;
   #subscribed = false;
 
@@ -115,17 +122,19 @@ export class TenantPoller {
   /** Runs until `stop` aborts, then drains in-flight deliveries and saves the final cursor. */
   async run(stop: AbortSignal): Promise<void> {
     const { clock, settings } = this.#d;
-    const initial = this.#d.store.load(this.#key) ?? {
-      lowerBound: new Date(clock.now() - settings.firstRunLookbackMs).toISOString(),
-      done: {},
-      updatedAt: new Date(clock.now()).toISOString(),
-    };
-    this.#lastSavedCursor = JSON.stringify({ l: initial.lowerBound, d: initial.done });
+    const stored = this.#d.store.load(this.#key);
+    const firstBound = new Date(clock.now() - settings.firstRunLookbackMs).toISOString();
+    // The first run's bound is kept in the cursor as a floor: however often the process is killed
+    // while the first backlog is collected, listing never reaches further back than asked for.
+    const initial = stored ?? { lowerBound: firstBound, done: {}, notBefore: firstBound, updatedAt: new Date(clock.now()).toISOString() };
     const tracker = new CheckpointTracker(initial, { maxInFlight: settings.maxInflightBlobs, overlapMs: settings.overlapMs });
     this.#tracker = tracker;
-    this.#worker = new BlobWorker(this.#workerContext(tracker, () => this.#afterCommit()));
+    const cursor = new TenantCursor({ key: this.#key, tracker, now: () => clock.now(), idleSaveIntervalMs: settings.idleCursorSaveIntervalMs, initial });
+    this.#cursor = cursor;
+    this.#worker = new BlobWorker(this.#workerContext(tracker, cursor, () => this.#afterCommit()));
     this.#cursorTask = new CoalescingTask(() => this.#saveCursor(), (error) => this.#log.warn({ err: error }, 'Saving the cursor failed; it will be saved with the next progress'));
-    this.#log.info({ lowerBound: initial.lowerBound, resumed: this.#d.store.load(this.#key) !== undefined }, 'Tenant poller started');
+    this.#log.info({ lowerBound: initial.lowerBound, resumed: stored !== undefined }, 'Tenant poller started');
+    if (settings.startDelayMs !== undefined && settings.startDelayMs > 0) await clock.sleep(settings.startDelayMs, stop).catch(() => undefined);
     const sweeping = this.#startSweep(initial.done, stop);
     let failures = 0;
     while (!stop.aborted) {
@@ -155,26 +164,21 @@ export class TenantPoller {
   }
 
   // ── Sweep seam (issue 12) ──────────────────────────────────────────────────────────────────
-  // Everything the reconciliation sweep needs from the poller is below, plus the two context hooks
-  // in #workerContext; re-apply as a block on top of a rewritten poller.
+  // Everything the reconciliation sweep needs from the poller: the worker context (digest side
+  // record and "blob done" hook), starting the sweep, and the LiveCollector it works through.
 
-  #workerContext(tracker: CheckpointTracker, onCommitted: () => void): BlobWorkerContext {
+  #workerContext(tracker: CheckpointTracker, cursor: TenantCursor, onCommitted: () => void): BlobWorkerContext {
     const delivered = this.#d.delivered;
-    const blobOf = (item: ContentListing): DeliveredBlob => ({ contentId: item.contentId, createdMs: parseListingTime(item.contentCreated) });
-    return {
-      deps: this.#d,
-      key: this.#key,
-      tracker,
-      log: this.#log,
-      onCommitted,
-      onSinkTrouble: (error) => this.#setStatus('degraded', error),
-      ...(delivered === undefined
-        ? {}
-        : {
-            unitRecords: (item: ContentListing) => delivered.unitRecords(this.#key, blobOf(item)),
-            onBlobDone: (item: ContentListing) => delivered.delivered(this.#key, blobOf(item), this.#d.sink.transactional),
-          }),
+    const context: BlobWorkerContext = { deps: this.#d, key: this.#key, tracker, cursor, log: this.#log, onCommitted, onSinkTrouble: (error) => this.#setStatus('degraded', error) };
+    if (delivered === undefined) return context;
+    const blobOf = (ref: BlobRef): DeliveredBlob => ({ contentId: ref.contentId, createdMs: parseListingTime(ref.contentCreated ?? '') });
+    const side = this.#d.sideRecords;
+    // The blob's digest record joins its unit (same transaction; at-least-once: same acknowledged batch).
+    const sideRecords: SideRecordHooks = {
+      ...(side?.forEvents === undefined ? {} : { forEvents: (tenantId, events) => side.forEvents?.(tenantId, events) ?? [] }),
+      forBlobDone: (ref) => [...(side?.forBlobDone?.(ref) ?? []), ...(ref.contentCreated === undefined ? [] : delivered.unitRecords(this.#key, blobOf(ref)))],
     };
+    return { ...context, deps: { ...this.#d, sideRecords }, onBlobDone: (ref) => ref.contentCreated !== undefined && delivered.delivered(this.#key, blobOf(ref), true) };
   }
 
   /** Starts the sweep beside the live loop; resolves when it has stopped. */
@@ -195,14 +199,18 @@ export class TenantPoller {
       isKnown: (contentId) => this.#tracker?.isKnown(contentId) ?? false,
       collect: (item, stop) => {
         let committed = false;
-        // A worker of its own only to learn that this blob committed; the path is the live one.
+        const tracker = this.#requireTracker();
+        const cursor = this.#cursor;
+        if (cursor === undefined) throw new Error('TenantPoller used before run()');
+        // A worker of its own only to learn that this blob committed; the path is the live one. The
+        // blob is not in the tracker, so the cursor written with it is the live one, unchanged.
         const worker = new BlobWorker(
-          this.#workerContext(this.#requireTracker(), () => {
+          this.#workerContext(tracker, cursor, () => {
             committed = true;
             this.#afterCommit();
           }),
         );
-        const task = this.#limit(() => this.#d.globalLimit(() => worker.process(item, stop)));
+        const task = worker.process(item, stop, (step) => this.#limit(() => this.#d.globalLimit(step)));
         const tracked = task.catch((error: unknown) => this.#log.error({ err: error, contentId: item.contentId }, 'Blob handling failed unexpectedly'));
         this.#inflight.add(tracked);
         void tracked.finally(() => this.#inflight.delete(tracked));
@@ -217,10 +225,14 @@ export class TenantPoller {
     const { clock, settings, api } = this.#d;
     const tracker = this.#requireTracker();
     await this.#ensureSubscribed(stop);
+    // The service judges the 7-day rule by its own clock; "caught up" is judged by the same clock,
+    // or a Microsoft clock a fraction of a second behind ours made every poll list twice.
+    const serverNowMs = clock.now() + (api.serverClockOffsetMs?.() ?? 0);
     const window = planWindow({
       listedUpToMs: tracker.listedUpToMs,
-      // The service judges the 7-day rule by its own clock.
-      nowMs: clock.now() + (api.serverClockOffsetMs?.() ?? 0),
+      ...(tracker.notBeforeMs === undefined ? {} : { floorMs: tracker.notBeforeMs }),
+
+      nowMs: serverNowMs,
       overlapMs: settings.overlapMs,
       endLagMs: settings.endLagMs,
       maxWindowMs: settings.maxWindowMs,
@@ -246,7 +258,7 @@ export class TenantPoller {
     tracker.markListedUpTo(window.endMs);
     this.#log.debug({ start: new Date(window.startMs).toISOString(), end: new Date(window.endMs).toISOString(), newBlobs: listed }, 'Window listed');
     this.#cursorTask?.request();
-    return window.endMs >= clock.now() - settings.endLagMs - 1000;
+    return window.endMs >= serverNowMs - settings.endLagMs - 1000;
   }
 
   async #ensureSubscribed(stop: AbortSignal): Promise<void> {
@@ -262,7 +274,7 @@ export class TenantPoller {
 
   #spawn(item: ContentListing, stop: AbortSignal): void {
     const worker = this.#requireWorker();
-    const task = this.#limit(() => this.#d.globalLimit(() => worker.process(item, stop)));
+    const task = worker.process(item, stop, (step) => this.#limit(() => this.#d.globalLimit(step)));
     const tracked = task.catch((error: unknown) => this.#log.error({ err: error, contentId: item.contentId }, 'Blob handling failed unexpectedly'));
     this.#inflight.add(tracked);
     void tracked.finally(() => this.#inflight.delete(tracked));
@@ -276,36 +288,32 @@ export class TenantPoller {
     if (!this.#d.sink.transactional) this.#cursorTask?.request();
   }
 
-  /** Saves the cursor if it moved (listing progress in quiet periods, or the acked prefix in at-least-once mode). */
+  /**
+   * Saves the cursor if it is worth it (see TenantCursor): exactly-once in the shard's next group,
+   * at-least-once through the store once the blobs it covers are acknowledged.
+   */
   async #saveCursor(): Promise<void> {
     const tracker = this.#requireTracker();
+    const cursor = this.#cursor;
     const { clock, sink } = this.#d;
+    if (cursor === undefined) return;
     if (sink.transactional) {
-      await this.#d.gate.run(async () => {
-        const cursor = tracker.cursor(clock.now());
-        const fingerprint = JSON.stringify({ l: cursor.lowerBound, d: cursor.done });
-        if (fingerprint === this.#lastSavedCursor) return;
-        const unit = await sink.begin(this.#d.tenantId);
-        try {
-          await unit.commit({ key: this.#key, cursor });
-        } catch (error) {
-          await unit.abort().catch(() => undefined);
-          throw error;
-        }
-        this.#lastSavedCursor = fingerprint;
-      });
+      if (!cursor.wouldSave()) return;
+      await sink.saveCursor(cursor, { promptly: this.#draining });
     } else {
-      const cursor = tracker.cursor(clock.now());
-      const fingerprint = JSON.stringify({ l: cursor.lowerBound, d: cursor.done });
-      if (fingerprint === this.#lastSavedCursor) return;
-      await this.#d.store.save(this.#key, cursor);
-      this.#lastSavedCursor = fingerprint;
+      const toSave = cursor.toSave();
+      if (toSave === undefined) return;
+      await this.#d.store.save(this.#key, toSave);
+      cursor.written(toSave);
     }
     this.#d.metrics.cursorLag.set({ tenant: this.#d.tenantId }, (clock.now() - tracker.lowerBoundMs()) / 1000);
   }
 
   async #drain(): Promise<void> {
     while (this.#inflight.size > 0) await Promise.all([...this.#inflight]);
+    // Blob progress not yet in a cursor is saved now. A move of the listing alone is not: it is at
+    // most idleCursorSaveIntervalSeconds old, inside the overlap the next run re-lists anyway.
+    this.#draining = true;
     this.#cursorTask?.request();
     await this.#cursorTask?.flush();
   }

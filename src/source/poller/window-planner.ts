@@ -11,6 +11,8 @@ export const RETENTION_SAFETY_MS = 10 * 60_000;
 export interface WindowPlanInput {
   /** The listing is complete up to here. */
   listedUpToMs: number;
+  /** Never list before this (the first run's bound, Cursor.notBefore). */
+  floorMs?: number;
   nowMs: number;
   overlapMs: number;
   endLagMs: number;
@@ -33,6 +35,8 @@ export function planWindow(input: WindowPlanInput): PlannedWindow | undefined {
   const earliest = Math.ceil((input.nowMs - RETENTION_MS + RETENTION_SAFETY_MS) / 1000) * 1000;
   const latestEnd = floorToSecond(input.nowMs - input.endLagMs);
   let start = floorToSecond(input.listedUpToMs - input.overlapMs);
+  // The overlap re-lists what an earlier run listed; before the first run's bound nothing was.
+  if (input.floorMs !== undefined && start < input.floorMs) start = floorToSecond(input.floorMs);
   let expiredGap: PlannedWindow['expiredGap'];
   if (start < earliest) {
     if (input.listedUpToMs < earliest) expiredGap = { fromMs: input.listedUpToMs, toMs: earliest };

@@ -1,4 +1,4 @@
-import type { KeyedRecord } from '../../contracts/delivered-log.ts';
+import type { KeyedRecord } from '../../contracts/sink.ts';
 import type { DigestRecord } from '../../kafka/digest-record.ts';
 import type { DigestBackend } from './record-delivered-log.ts';
 

@@ -1,5 +1,6 @@
 import { cursorKeyString, type CursorKey } from '../../contracts/checkpoint.ts';
-import type { DeliveredBlob, DeliveredLog, DeliveredView, KeyedRecord, SweepState } from '../../contracts/delivered-log.ts';
+import type { DeliveredBlob, DeliveredLog, DeliveredView, SweepState } from '../../contracts/delivered-log.ts';
+import type { KeyedRecord } from '../../contracts/sink.ts';
 import { chunk } from '../../kafka/messages.ts';
 import { decodeDigestRecord, encodeDelivered, encodeSweepState, type DigestRecord } from '../../kafka/digest-record.ts';
 import type { Logger } from '../../telemetry/logger.ts';
@@ -19,9 +20,10 @@ export interface DigestBackend {
 
 /**
  * A DeliveredLog over a log of digest records (src/kafka/digest-record.ts), replayed into an
- * in-memory DeliveredDigests at start. At-least-once mode writes delivered blobs in batches after
- * their ack; a crash before that write makes the sweep collect those blobs again (duplicates, the
- * mode's promise, never loss). Exactly-once mode writes them inside the blob's transaction.
+ * in-memory DeliveredDigests at start. A blob's digest record is a side record of its delivery unit
+ * (exactly-once: the same transaction; at-least-once: the same acknowledged batch), so it is durable
+ * exactly when the blob's events are. What is not tied to a unit (blobs only an older cursor knew
+ * of, sweep state) this log writes itself.
  */
 export class RecordDeliveredLog implements DeliveredLog {
   readonly #backend: DigestBackend;

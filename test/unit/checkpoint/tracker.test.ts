@@ -36,7 +36,7 @@ describe('CheckpointTracker (DESIGN invariant 1: the cursor never covers an unac
     await tracker.track({ contentId: 'a', createdMs: min(1) });
     await tracker.track({ contentId: 'b', createdMs: min(2) });
     tracker.markListedUpTo(min(10));
-    const preview = tracker.cursor(min(11), 'a');
+    const preview = tracker.cursor(min(11), new Map([['a', { done: true }]]));
     expect(preview.lowerBound).toBe(new Date(min(2)).toISOString());
     expect(preview.done).toEqual({ a: new Date(min(1)).toISOString() });
     // The preview changed nothing: a is still pending.

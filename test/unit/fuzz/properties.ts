@@ -17,6 +17,7 @@ import { deliverBlob } from '../../../src/pipeline/deliver-blob.ts';
 import { RecentEventIds } from '../../../src/pipeline/recent-event-ids.ts';
 import { MemorySink } from '../../../src/sink/memory-sink.ts';
 import { normalize } from '../../../src/transform/normalize/index.ts';
+import { FixedCursorSource } from '../../contract/sink.contract.ts';
 import { schemaErrors } from '../transform/schema-validator.ts';
 import { byteDamage, chunked, damage, FILTER_REASONS, mutatedRecord, REJECT_REASONS, seedRecords, serialise } from './mutations.ts';
 
@@ -96,7 +97,7 @@ export function describeRecordFuzzing(target: number): void {
           const sink = new MemorySink({ mode });
           await sink.start();
           const recentIds = new RecentEventIds(1000);
-          const checkpoint = { key: { tenantId: TENANT, contentType: 'Audit.SharePoint' }, cursor: { lowerBound: NOW.toISOString(), done: {}, updatedAt: NOW.toISOString() } };
+          const cursor = new FixedCursorSource(TENANT, NOW.toISOString());
           const tally = await deliverBlob({ tenantId: TENANT, contentId: `c${blobs}`, contentUri: 'https://manage.example.test/c' }, chunked(serialise(values, format, bom), chunkSizes), {
             sink,
             normalize: (record) => {
@@ -108,7 +109,9 @@ export function describeRecordFuzzing(target: number): void {
             recentIds,
             batchEvents,
             finalAttempt: true,
-            checkpoint: () => checkpoint,
+            cursor,
+            startAt: 0,
+            onDurable: () => undefined,
           });
           blobs += 1;
           records += tally.records;
@@ -166,7 +169,9 @@ export function describeRecordFuzzing(target: number): void {
             recentIds: new RecentEventIds(100),
             batchEvents: 10,
             finalAttempt: true,
-            checkpoint: () => undefined,
+            cursor: new FixedCursorSource(TENANT, undefined),
+            startAt: 0,
+            onDurable: () => undefined,
           });
           // The same bytes parse the same way twice, and every parsed item is accounted for once.
           expect(tally.records).toBe(parsed.length);

@@ -1,14 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { ConnectorError } from '../../../src/contracts/errors.ts';
 import { MemorySink, MemorySinkLog } from '../../../src/sink/memory-sink.ts';
-import { sampleEvent, sinkContract } from '../../contract/sink.contract.ts';
+import { FixedCursorSource, sampleEvent, sinkContract } from '../../contract/sink.contract.ts';
 
 sinkContract('MemorySink', () => {
   const log = new MemorySinkLog();
   return Promise.resolve({
-    createSink: ({ mode, shard }) => new MemorySink({ mode, log, ...(shard === undefined ? {} : { shard }) }),
+    sideTopic: 'side-topic',
+    createSink: ({ mode, shard, groupIntervalMs }) =>
+      new MemorySink({ mode, log, ...(shard === undefined ? {} : { shard }), ...(groupIntervalMs === undefined ? {} : { group: { intervalMs: groupIntervalMs } }) }),
     committed: () =>
       Promise.resolve({
+        keyed: log.keyed.map(({ topic, key, value }) => ({ topic, key, value })),
         events: log.events.map(({ tenantId, event }) => ({ tenantId, id: event.event.id })),
         deadLetters: log.deadLetters.map(({ tenantId, reason, recordId }) => ({ tenantId, reason, recordId })),
         checkpoints: log.checkpoints.map(({ key, cursor }) => ({ key: `${key.tenantId}|${key.contentType}`, cursor })),
@@ -25,7 +28,7 @@ describe('MemorySink fault injection', () => {
 
     const unit = await sink.begin('tenant-a');
     await unit.send([sampleEvent('e1')]);
-    const checkpoint = { key: { tenantId: 'tenant-a', contentType: 'Audit.SharePoint' }, cursor: { lowerBound: 'x', done: {}, updatedAt: 'y' } };
+    const checkpoint = { source: new FixedCursorSource('tenant-a', 'x'), contentId: 'blob-1' };
     await expect(unit.commit(checkpoint)).rejects.toBe(failure);
     await unit.abort();
     expect(sink.log.events).toEqual([]);
@@ -36,10 +39,10 @@ describe('MemorySink fault injection', () => {
     expect(sink.log.events.map((e) => e.event.event.id)).toEqual(['e1']);
   });
 
-  it('requires a checkpoint for an exactly-once commit', async () => {
+  it('writes nothing at all for a group whose sources have no change', async () => {
     const sink = new MemorySink({ mode: 'exactly-once' });
     await sink.start();
-    const unit = await sink.begin('tenant-a');
-    await expect(unit.commit()).rejects.toThrow(/needs the checkpoint/);
+    await sink.saveCursor(new FixedCursorSource('tenant-a', undefined));
+    expect(sink.log.groups).toBe(0);
   });
 });

@@ -16,6 +16,14 @@ describe('planWindow (o365-api.md §1.7: ≤ 24 h, start < end, ≤ 7 days back)
     expect(window).toEqual({ startMs: NOW - 2 * H - 15 * 60_000, endMs: NOW - 60_000 });
   });
 
+  it('never starts before the first run\'s floor: the overlap re-lists only what an earlier run listed', () => {
+    const floorMs = NOW - 24 * H;
+    expect(planWindow({ ...base, listedUpToMs: floorMs, floorMs })!.startMs).toBe(floorMs);
+    expect(planWindow({ ...base, listedUpToMs: floorMs + 5 * 60_000, floorMs })!.startMs).toBe(floorMs);
+    // Past the floor by more than the overlap, the floor no longer matters.
+    expect(planWindow({ ...base, listedUpToMs: floorMs + 2 * H, floorMs })!.startMs).toBe(floorMs + 2 * H - 15 * 60_000);
+  });
+
   it('caps a window at 24 h', () => {
     const window = planWindow({ ...base, listedUpToMs: NOW - 3 * 24 * H });
     expect(window!.endMs - window!.startMs).toBe(24 * H);

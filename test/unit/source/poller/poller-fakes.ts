@@ -2,7 +2,7 @@ import type { ContentListing } from '../../../../src/contracts/audit-record.ts';
 import type { Cursor, CursorKey } from '../../../../src/contracts/checkpoint.ts';
 import { ConnectorError } from '../../../../src/contracts/errors.ts';
 import type { FileEvent, NormalizeResult } from '../../../../src/contracts/file-event.ts';
-import type { DeadLetter, DeliveryUnit, Sink } from '../../../../src/contracts/sink.ts';
+import type { CursorSource, DeadLetter, DeliveryUnit, Sink, UnitCheckpoint } from '../../../../src/contracts/sink.ts';
 import { MemoryCheckpointStore } from '../../../../src/checkpoint/memory-checkpoint-store.ts';
 import type { MemorySink } from '../../../../src/sink/memory-sink.ts';
 import { API_ERRORS } from '../../../../src/source/o365/answers.ts';
@@ -220,12 +220,15 @@ export class AuditedStore extends MemoryCheckpointStore {
 export interface CommittedUnit {
   eventIds: string[];
   deadLetters: DeadLetter[];
-  checkpoint: { key: CursorKey; cursor: Cursor } | undefined;
+  /** The blob the unit (or slice) carried, when it had a checkpoint. */
+  contentId: string | undefined;
+  /** The cursors written by the group this unit was committed in. */
+  groupCursors: Cursor[];
 }
 
 /**
  * Wraps a MemorySink: records what each committed unit carried, lets a test hold `send` (Kafka slow),
- * and audits transactional cursors right after they commit.
+ * and audits transactional cursors right after their group lands.
  */
 export class RecordingSink implements Sink {
   readonly inner: MemorySink;
@@ -236,11 +239,15 @@ export class RecordingSink implements Sink {
   failDeadLetters: Error | undefined;
   #gate: Promise<void> | undefined;
   #open: (() => void) | undefined;
-  readonly #audit: CursorAudit | undefined;
+  #lastGroupCursors: Cursor[] = [];
 
   constructor(inner: MemorySink, audit?: CursorAudit) {
     this.inner = inner;
-    this.#audit = audit;
+    inner.afterWrite = (cursors) => {
+      // Waiters of a group resume before the next group is written, so this is their group's.
+      this.#lastGroupCursors = cursors.map((c) => c.cursor);
+      for (const c of cursors) audit?.check('transaction', c.cursor);
+    };
   }
 
   get transactional(): boolean {
@@ -266,11 +273,23 @@ export class RecordingSink implements Sink {
     return this.inner.stop();
   }
 
+  saveCursor(source: CursorSource, options?: { promptly?: boolean }): Promise<void> {
+    return this.inner.saveCursor(source, options);
+  }
+
   async begin(tenantId: string): Promise<DeliveryUnit> {
     const unit = await this.inner.begin(tenantId);
-    const eventIds: string[] = [];
-    const deadLetters: DeadLetter[] = [];
+    let eventIds: string[] = [];
+    let deadLetters: DeadLetter[] = [];
+    const record = (checkpoint: UnitCheckpoint | undefined): void => {
+      this.committed.push({ eventIds, deadLetters, contentId: checkpoint?.contentId, groupCursors: this.#lastGroupCursors });
+      eventIds = [];
+      deadLetters = [];
+    };
     return {
+      get full() {
+        return unit.full;
+      },
       send: async (events) => {
         this.sendCalls += 1;
         if (this.#gate !== undefined) await this.#gate;
@@ -283,10 +302,14 @@ export class RecordingSink implements Sink {
         await unit.deadLetter(items);
         deadLetters.push(...items);
       },
+      attach: (records) => unit.attach(records),
+      commitSlice: async (checkpoint, records) => {
+        await unit.commitSlice(checkpoint, records);
+        record(checkpoint);
+      },
       commit: async (checkpoint) => {
         await unit.commit(checkpoint);
-        this.committed.push({ eventIds, deadLetters, checkpoint: checkpoint === undefined ? undefined : structuredClone(checkpoint) });
-        if (checkpoint !== undefined) this.#audit?.check('transaction', checkpoint.cursor);
+        record(checkpoint);
       },
       abort: () => unit.abort(),
     };

@@ -8,10 +8,9 @@ import { MemorySink, MemorySinkLog, type MemorySinkMode } from '../../../../src/
 import { BlobSpool } from '../../../../src/source/blob-spool.ts';
 import { API_ERRORS } from '../../../../src/source/o365/answers.ts';
 import { TenantPoller, type PollerSettings } from '../../../../src/source/poller/tenant-poller.ts';
-import { silentLogger } from '../../../../src/telemetry/logger.ts';
+import { createLogger, silentLogger } from '../../../../src/telemetry/logger.ts';
 import { createMetrics, type Metrics } from '../../../../src/telemetry/metrics.ts';
 import { ByteBudget } from '../../../../src/util/byte-budget.ts';
-import { SerialGate } from '../../../../src/util/serial-gate.ts';
 import { ManualClock, waitFor, advance } from '../../../support/time.ts';
 import {
   acknowledged,
@@ -44,6 +43,7 @@ const SETTINGS: PollerSettings = {
   batchEvents: 2,
   malformedBlobAttempts: 3,
   maxBackoffMs: 10_000,
+  idleCursorSaveIntervalMs: 0,
 };
 
 interface Harness {
@@ -91,12 +91,11 @@ async function startPoller(feed: FakeFeed, options: HarnessOptions = {}): Promis
     store,
     spool: new BlobSpool({ memory: new ByteBudget(1024 * 1024), maxInMemoryBytes: 64 * 1024 }),
     globalLimit: pLimit(8),
-    gate: new SerialGate(),
     normalize: fakeNormalize,
     recentIds: new RecentEventIds(10_000),
     clock,
     metrics,
-    logger: silentLogger,
+    logger: process.env.GC_DEBUG ? createLogger({ level: "debug" }) : silentLogger,
     settings: { ...SETTINGS, ...options.settings },
     onFatal: (error) => fatal.push(error),
     random: () => 0.5,
@@ -110,7 +109,7 @@ async function startPoller(feed: FakeFeed, options: HarnessOptions = {}): Promis
 async function runUntil(h: Harness, condition: () => boolean, what: string, stepMs = 5_000): Promise<void> {
   const deadline = Date.now() + 8_000;
   while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}: ${JSON.stringify(h.poller.progress())} now=${h.clock.now()} acked=${h.feed.blobs.filter((b) => !acknowledged(b, h.memorySink)).map((b) => b.contentId).join()}`);
     await waitFor(() => condition() || h.clock.sleeping > 0, { what });
     if (!condition()) await advance(h.clock, stepMs);
   }
@@ -280,7 +279,7 @@ describe('TenantPoller: duplicates and exactly-once (invariant 1)', () => {
     expect(await counter(h.metrics.records, { outcome: 'filtered', reason: 'duplicate' })).toBe(2);
   });
 
-  it('commits every blob in a transaction whose cursor already includes it', async () => {
+  it('commits every blob in a group whose cursor already includes it', async () => {
     const blobs = backlog();
     const feed = new FakeFeed(blobs);
     const h = await startPoller(feed, { mode: 'exactly-once' });
@@ -291,19 +290,56 @@ describe('TenantPoller: duplicates and exactly-once (invariant 1)', () => {
     const units = h.sink.committed.filter((u) => u.eventIds.length > 0);
     expect(units.length).toBe(blobs.length);
     for (const unit of units) {
-      expect(unit.checkpoint).toBeDefined();
       const carried = blobs.filter((b) => b.records.some((r) => unit.eventIds.includes(r.Id)));
       expect(carried).toHaveLength(1);
-      expect(covers(unit.checkpoint!.cursor, carried[0]!)).toBe(true);
+      expect(unit.contentId).toBe(carried[0]!.contentId);
+      expect(unit.groupCursors.some((cursor) => covers(cursor, carried[0]!))).toBe(true);
     }
-    // Every commit carried a cursor; none covered a blob not yet committed.
-    expect(h.sink.committed.every((u) => u.checkpoint !== undefined)).toBe(true);
+    // Every blob's commit carried its checkpoint; no cursor covered a blob not yet committed.
+    expect(h.sink.committed.every((u) => u.contentId !== undefined)).toBe(true);
     expect(h.audit.violations).toEqual([]);
     expect(publishedIds(h).sort()).toEqual(expectedIds(blobs));
     // Exactly-once mode keeps cursors in the transactions, not in the store.
     expect(h.store.load(KEY)).toBeUndefined();
     const last = h.memorySink.log.checkpoints.at(-1)!.cursor;
     expect(last.lowerBound).toBe(new Date(h.poller.progress().listedUpToMs!).toISOString());
+  });
+});
+
+describe('TenantPoller: first-run lookback under repeated kills', () => {
+  it('never lists before the first run\'s bound, however often it is killed with blobs in flight', async () => {
+    const floor = NOW - SETTINGS.firstRunLookbackMs;
+    // `before` lies inside the window overlap before the first run's bound: once listed, a pending
+    // blob there would pull the saved cursor below the bound, and each restart would list an
+    // overlap further back (DESIGN: first-run lookback, issue 7).
+    const blobs = [blob('before', floor - 10 * MIN, [rec('x0')]), blob('after-1h', floor + H, [rec('x1')]), blob('after-30h', floor + 30 * H, [rec('x2')])];
+    const feed = new FakeFeed(blobs);
+    const backing = new Map<string, Cursor>();
+    const clock = new ManualClock(NOW);
+    const killed: Harness[] = [];
+    for (let run = 0; run < 4; run += 1) {
+      // Kafka never acknowledges, so every listed blob stays in flight; the run is then abandoned
+      // without a stop (SIGKILL): only the cursors it saved on the way survive.
+      const h = await startPoller(feed, { backing, clock, blockSends: true });
+      killed.push(h);
+      await waitFor(() => h.sink.sendCalls >= 2 && h.clock.sleeping > 0, { what: `run ${run} to list everything with blobs in flight` });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await advance(clock, MIN);
+    }
+    for (const h of killed) {
+      h.sink.unblock();
+      await stopPoller(h);
+    }
+
+    expect(feed.windows.length).toBeGreaterThan(0);
+    for (const w of feed.windows) expect(w.startMs).toBeGreaterThanOrEqual(floor - 1000);
+    expect(feed.opened.get('before')).toBeUndefined();
+    const saved = killed.flatMap((h) => h.audit.saved.map((s) => s.cursor));
+    expect(saved.length).toBeGreaterThan(0);
+    for (const cursor of saved) {
+      expect(Date.parse(cursor.lowerBound)).toBeGreaterThanOrEqual(floor - 1000);
+      expect(cursor.notBefore).toBe(new Date(floor).toISOString());
+    }
   });
 });
 

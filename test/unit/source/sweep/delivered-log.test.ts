@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { KeyedRecord } from '../../../../src/contracts/sink.ts';
 import { decodeDigestRecord, encodeDelivered, encodeSweepState } from '../../../../src/kafka/digest-record.ts';
 import { contentIdHash, DeliveredDigests } from '../../../../src/source/sweep/delivered-digests.ts';
 import { MemoryDigestBackend } from '../../../../src/source/sweep/memory-digest-backend.ts';
@@ -77,7 +78,7 @@ describe('RecordDeliveredLog over a memory backend', () => {
   });
 
   it('in exactly-once mode writes nothing itself: the unit records carry the blob, and only committed ones count after a restart', async () => {
-    const committed: Array<{ topic: string; key: string; value: string }> = [];
+    const committed: KeyedRecord[] = [];
     const backend = new MemoryDigestBackend({ committed: () => committed });
     const log = new RecordDeliveredLog(backend, { now: () => NOW, logger: silentLogger });
     await log.start();

@@ -3,9 +3,7 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import type { ContentListing } from '../../../../src/contracts/audit-record.ts';
 import { cursorKeyString, type Cursor } from '../../../../src/contracts/checkpoint.ts';
-import type { KeyedRecord } from '../../../../src/contracts/delivered-log.ts';
 import { ConnectorError } from '../../../../src/contracts/errors.ts';
-import type { UnitCheckpoint } from '../../../../src/contracts/sink.ts';
 import { MemoryCheckpointStore } from '../../../../src/checkpoint/memory-checkpoint-store.ts';
 import type { DigestRecord } from '../../../../src/kafka/digest-record.ts';
 import { RecentEventIds } from '../../../../src/pipeline/recent-event-ids.ts';
@@ -20,7 +18,6 @@ import { TenantSweep, type SweepSettings } from '../../../../src/source/sweep/te
 import { silentLogger } from '../../../../src/telemetry/logger.ts';
 import { createMetrics, type Metrics } from '../../../../src/telemetry/metrics.ts';
 import { ByteBudget } from '../../../../src/util/byte-budget.ts';
-import { SerialGate } from '../../../../src/util/serial-gate.ts';
 import { advance, ManualClock, waitFor } from '../../../support/time.ts';
 import { acknowledged, blob, fakeNormalize, FakeFeed, rec, TENANT, type FakeBlob } from '../poller/poller-fakes.ts';
 
@@ -40,6 +37,7 @@ const POLLER: PollerSettings = {
   batchEvents: 2,
   malformedBlobAttempts: 3,
   maxBackoffMs: 10_000,
+  idleCursorSaveIntervalMs: 5 * MIN,
 };
 
 const SWEEP: SweepSettings = { intervalMs: 6 * H, startupSpreadMs: 0, overlapMs: POLLER.overlapMs, maxWindowMs: 24 * H, maxConcurrentBlobs: 1, maxBackoffMs: 10_000 };
@@ -94,8 +92,6 @@ function world(blobs: FakeBlob[], late: Record<string, number>, mode: MemorySink
   return { clock, feed: new LateFeed(blobs, clock, late), log: new MemorySinkLog(), cursors: new Map(), digests: [], mode };
 }
 
-/** Records that went inside committed transactions, as Kafka would keep them. */
-const committedExtras = (log: MemorySinkLog): KeyedRecord[] => log.checkpoints.flatMap((c) => (c as UnitCheckpoint).extraRecords ?? []);
 
 async function startRun(w: World): Promise<Run> {
   const sink = new MemorySink({ mode: w.mode, log: w.log });
@@ -104,7 +100,7 @@ async function startRun(w: World): Promise<Run> {
   for (const c of w.log.checkpoints) w.cursors.set(cursorKeyString(c.key), c.cursor);
   const store = new MemoryCheckpointStore(w.cursors);
   await store.start();
-  const delivered = new RecordDeliveredLog(new MemoryDigestBackend({ records: w.digests, committed: () => committedExtras(w.log) }), { now: () => w.clock.now(), logger: silentLogger });
+  const delivered = new RecordDeliveredLog(new MemoryDigestBackend({ records: w.digests, committed: () => w.log.keyed }), { now: () => w.clock.now(), logger: silentLogger });
   await delivered.start();
   const metrics = createMetrics(new Registry());
   const deps = { clock: w.clock, metrics, logger: silentLogger };
@@ -116,7 +112,6 @@ async function startRun(w: World): Promise<Run> {
     store,
     spool: new BlobSpool({ memory: new ByteBudget(1024 * 1024), maxInMemoryBytes: 64 * 1024 }),
     globalLimit: pLimit(8),
-    gate: new SerialGate(),
     normalize: fakeNormalize,
     recentIds: new RecentEventIds(10_000),
     settings: POLLER,
