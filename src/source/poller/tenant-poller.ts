@@ -197,6 +197,7 @@ export class TenantPoller {
     return {
       listedUpToMs: () => this.#tracker?.listedUpToMs,
       isKnown: (contentId) => this.#tracker?.isKnown(contentId) ?? false,
+      serverClockOffsetMs: () => this.#d.api.serverClockOffsetMs?.() ?? 0,
       collect: (item, stop) => {
         let committed = false;
         const tracker = this.#requireTracker();

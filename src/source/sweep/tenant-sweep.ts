@@ -19,6 +19,12 @@ export interface LiveCollector {
   /** True while the live poller has the blob pending, or still remembers it done. */
   isKnown(contentId: string): boolean;
   /**
+   * Microsoft's clock minus ours as the live client last saw it. The sweep's own client may not have
+   * had an answer yet (first sweep after a start), and planning by our clock alone can ask for a start
+   * older than the service's 7 days (AF20055).
+   */
+  serverClockOffsetMs(): number;
+  /**
    * Collects a blob through the normal path (download, dedupe, one unit with the tenant's cursor).
    * True once its unit committed, delivered or dead-lettered; false when `stop` came first.
    */
@@ -104,7 +110,8 @@ export class TenantSweep {
     const state = await this.#state(live, stop);
     const startedAt = clock.now();
     const summary: SweepSummary = { windows: 0, listed: 0, late: 0, requests: 0, completed: false };
-    const range = sweepRange({ nowMs: startedAt + (api.serverClockOffsetMs?.() ?? 0), fromMs: state.fromMs, liveListedUpToMs: live.listedUpToMs() ?? state.fromMs, overlapMs: settings.overlapMs });
+    const offset = (): number => live.serverClockOffsetMs() || (api.serverClockOffsetMs?.() ?? 0);
+    const range = sweepRange({ nowMs: startedAt + offset(), fromMs: state.fromMs, liveListedUpToMs: live.listedUpToMs() ?? state.fromMs, overlapMs: settings.overlapMs });
     const view = await this.#d.delivered.open(key);
     await this.#d.delivered.saveSweepState(key, { ...state, startedAtMs: startedAt });
     const inflight = new Map<string, Promise<void>>();
@@ -113,7 +120,7 @@ export class TenantSweep {
         if (!committed) return;
         summary.late += 1;
         // contentCreated is Microsoft's time: lateness by its clock too.
-        const latenessMs = clock.now() + (api.serverClockOffsetMs?.() ?? 0) - createdMs;
+        const latenessMs = clock.now() + offset() - createdMs;
         const lateness = latenessBucket(latenessMs);
         metrics.lateBlobs.inc({ tenant: tenantId, lateness });
         this.#log.info(

@@ -18,6 +18,7 @@ import { TenantSweep, type SweepSettings } from '../../../../src/source/sweep/te
 import { silentLogger } from '../../../../src/telemetry/logger.ts';
 import { createMetrics, type Metrics } from '../../../../src/telemetry/metrics.ts';
 import { ByteBudget } from '../../../../src/util/byte-budget.ts';
+import { RETENTION_MS } from '../../../../src/source/poller/window-planner.ts';
 import { advance, ManualClock, waitFor } from '../../../support/time.ts';
 import { acknowledged, blob, fakeNormalize, FakeFeed, rec, TENANT, type FakeBlob } from '../poller/poller-fakes.ts';
 
@@ -235,5 +236,29 @@ describe('reconciliation sweep (issue 12)', () => {
     const pages = w.feed.sweepWindows.reduce((n, win) => n + Math.max(1, Math.ceil(blobs.filter((b) => b.createdMs >= win.startMs && b.createdMs < win.endMs).length / 2)), 0);
     expect(w.feed.sweepPages).toBe(pages);
     expect(await value(r, 'sweepRequests')).toBe(pages);
+  });
+
+  it("plans by Microsoft's clock as the live client saw it, before its own client had any answer (no AF20055)", async () => {
+    const clock = new ManualClock(NOW);
+    const windows: ListingWindow[] = [];
+    const api = {
+      async *listContent(_ct: string, w: ListingWindow): AsyncGenerator<ContentListing[]> {
+        windows.push(w);
+        await Promise.resolve();
+        yield [];
+      },
+      serverClockOffsetMs: () => 0,
+    };
+    const delivered = new RecordDeliveredLog(new MemoryDigestBackend(), { now: () => clock.now(), logger: silentLogger });
+    await delivered.start();
+    await delivered.saveSweepState(KEY, { fromMs: NOW - 30 * 24 * H, completedAtMs: NOW - H });
+    const metrics = createMetrics(new Registry());
+    const sweep = new TenantSweep({ tenantId: TENANT, key: KEY, api, delivered, settings: SWEEP, clock, metrics, logger: silentLogger });
+    const ahead = 2 * H;
+    const live = { listedUpToMs: () => NOW + ahead, isKnown: () => false, serverClockOffsetMs: () => ahead, collect: () => Promise.resolve(false) };
+    const summary = await sweep.sweepOnce(live, new AbortController().signal);
+    expect(summary.completed).toBe(true);
+    expect(windows[0]?.startMs).toBeGreaterThan(NOW + ahead - RETENTION_MS);
+    expect(windows.at(-1)?.endMs).toBe(NOW + ahead - SWEEP.overlapMs);
   });
 });
