@@ -32,12 +32,22 @@ export class RecordDeliveredLog implements DeliveredLog {
   readonly #digests = new DeliveredDigests();
   readonly #pending = new Map<string, DeliveredBlob[]>();
   readonly #flush: CoalescingTask;
+  /**
+   * Sweep states waiting to be written: those saved while a write is in flight go together in the
+   * next one, so 10,000 tenants starting make a few requests, not 10,000.
+   */
+  #states: Array<{ record: DigestRecord; done: (error?: Error) => void }> = [];
+  readonly #stateWriter: CoalescingTask;
   #state: 'new' | 'started' | 'stopped' = 'new';
 
   constructor(backend: DigestBackend, options: { now: () => number; logger: Logger }) {
     this.#backend = backend;
     this.#now = options.now;
     this.#log = options.logger.child({ component: 'delivered-log', topic: backend.topic });
+    this.#stateWriter = new CoalescingTask(
+      () => this.#writeStates(),
+      () => undefined, // #writeStates hands every failure to its callers
+    );
     this.#flush = new CoalescingTask(
       () => this.#writePending(),
       (error) => this.#log.warn({ err: error }, 'Writing delivered blobs to the digest topic failed; retrying with the next ones'),
@@ -87,8 +97,25 @@ export class RecordDeliveredLog implements DeliveredLog {
 
   async saveSweepState(key: CursorKey, state: SweepState): Promise<void> {
     const k = cursorKeyString(key);
-    await this.#backend.write([encodeSweepState(k, state)]);
+    await new Promise<void>((resolve, reject) => {
+      this.#states.push({ record: encodeSweepState(k, state), done: (error) => (error === undefined ? resolve() : reject(error)) });
+      this.#stateWriter.request();
+    });
     this.#digests.setState(k, state);
+  }
+
+  async #writeStates(): Promise<void> {
+    const batch = this.#states;
+    this.#states = [];
+    for (const part of chunk(batch, 1000)) {
+      try {
+        await this.#backend.write(part.map((s) => s.record));
+        for (const s of part) s.done();
+      } catch (error) {
+        const failure = error instanceof Error ? error : new Error('Writing sweep states failed');
+        for (const s of part) s.done(failure);
+      }
+    }
   }
 
   async stop(): Promise<void> {

@@ -174,7 +174,8 @@ export class TenantSweep {
     }
     const state: SweepState = { fromMs: listedUpTo, completedAtMs: this.#d.clock.now() };
     await this.#d.delivered.saveSweepState(this.#d.key, state);
-    this.#log.info({ from: new Date(listedUpTo).toISOString() }, 'Reconciliation sweep starts remembering delivered blobs');
+    // debug: 10,000 tenants start at once, and this says nothing an operator acts on.
+    this.#log.debug({ from: new Date(listedUpTo).toISOString() }, 'Reconciliation sweep starts remembering delivered blobs');
     return state;
   }
 }
