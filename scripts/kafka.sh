@@ -9,6 +9,12 @@
 #
 # Environment: KAFKA_PORT (19092), KAFKA_CONTROLLER_PORT (19093), KAFKA_DATA_DIR (.run/kafka/data),
 # KAFKA_RUN_DIR (.run/kafka: pid, log, config), KAFKA_HEAP_OPTS (-Xms256m -Xmx512m), KAFKA_READY_TIMEOUT_SECONDS (90).
+#
+# KAFKA_SASL_SSL_PORT=<port> adds a SASL_SSL listener (TLS with client certificates required; SASL PLAIN
+# and SCRAM-SHA-512) beside the PLAINTEXT one. At start it generates, once, a CA, a broker and a client
+# certificate (openssl, keytool) and the users' passwords under $KAFKA_RUN_DIR/sasl-ssl/, creates the
+# SCRAM user (kafka-configs), and writes $KAFKA_RUN_DIR/sasl-ssl/listener.json: CA, client certificate
+# and key, users and password files — what a client (and the SASL_SSL integration test) needs.
 source "$(dirname "$0")/lib/env.sh"
 
 KAFKA_PORT="${KAFKA_PORT:-19092}"
@@ -21,6 +27,10 @@ DATA_DIR="${KAFKA_DATA_DIR:-$RUN_DIR/data}"
 PID_FILE="$RUN_DIR/kafka.pid"
 LOG_FILE="$RUN_DIR/server.log"
 BOOTSTRAP="127.0.0.1:$KAFKA_PORT"
+SASL_SSL_PORT="${KAFKA_SASL_SSL_PORT:-}"
+SASL_DIR="$RUN_DIR/sasl-ssl"
+PLAIN_USER=connector-plain
+SCRAM_USER=connector-scram
 
 log() { echo "kafka.sh: $*" >&2; }
 
@@ -43,8 +53,87 @@ resolve_jars() {
   mv "$tmp" "$LIBS_DIR"
 }
 
+# A throwaway PKI for the loopback listener: CA, broker certificate (SAN 127.0.0.1 and localhost) and a
+# client certificate, as PEM for clients and PKCS12 stores for the broker. Generated once, kept across restarts.
+ensure_sasl_ssl_material() {
+  [[ -f "$SASL_DIR/listener.json" && -f "$SASL_DIR/broker.p12" ]] && return 0
+  command -v openssl >/dev/null || { log "openssl is needed for the SASL_SSL listener"; exit 1; }
+  command -v keytool >/dev/null || { log "keytool (from the JDK) is needed for the SASL_SSL listener"; exit 1; }
+  log "Generating the SASL_SSL listener's CA, certificates and passwords in ${SASL_DIR#"$PROJECT_ROOT"/}"
+  local tmp="$SASL_DIR.partial.$$" who usage
+  rm -rf "$tmp"
+  mkdir -p "$tmp"
+  (
+    cd "$tmp"
+    umask 077
+    for secret in store plain scram; do openssl rand -hex 16 >"$secret-password"; done
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=onedrive-connector test CA" -keyout ca-key.pem -out ca.pem \
+      -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
+    for who in broker client; do
+      usage=clientAuth
+      [[ $who == broker ]] && usage=serverAuth
+      openssl req -newkey rsa:2048 -nodes -subj "/CN=$who" -keyout "$who-key.pem" -out "$who.csr" 2>/dev/null
+      printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=%s\n' "$usage" >"$who.ext"
+      openssl x509 -req -in "$who.csr" -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 3650 -extfile "$who.ext" -out "$who.pem" 2>/dev/null
+    done
+    openssl pkcs12 -export -in broker.pem -inkey broker-key.pem -certfile ca.pem -name broker -out broker.p12 -passout file:store-password
+    keytool -importcert -noprompt -alias ca -file ca.pem -keystore truststore.p12 -storetype PKCS12 -storepass "$(cat store-password)" >/dev/null 2>&1
+    rm -f ./*.csr ./*.ext ./*.srl
+    # Final paths: the directory is renamed into place below.
+    cat >listener.json <<JSON
+{
+  "caFile": "$SASL_DIR/ca.pem",
+  "certificateFile": "$SASL_DIR/client.pem",
+  "privateKeyFile": "$SASL_DIR/client-key.pem",
+  "plain": { "username": "$PLAIN_USER", "passwordFile": "$SASL_DIR/plain-password" },
+  "scramSha512": { "username": "$SCRAM_USER", "passwordFile": "$SASL_DIR/scram-password" }
+}
+JSON
+  )
+  rm -rf "$SASL_DIR"
+  mv "$tmp" "$SASL_DIR"
+}
+
+# Appended to server.properties when KAFKA_SASL_SSL_PORT is set.
+sasl_ssl_config() {
+  local store_password plain_password
+  store_password="$(cat "$SASL_DIR/store-password")"
+  plain_password="$(cat "$SASL_DIR/plain-password")"
+  cat <<EOF
+sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-512
+listener.name.sasl_ssl.ssl.keystore.type=PKCS12
+listener.name.sasl_ssl.ssl.keystore.location=$SASL_DIR/broker.p12
+listener.name.sasl_ssl.ssl.keystore.password=$store_password
+listener.name.sasl_ssl.ssl.truststore.type=PKCS12
+listener.name.sasl_ssl.ssl.truststore.location=$SASL_DIR/truststore.p12
+listener.name.sasl_ssl.ssl.truststore.password=$store_password
+listener.name.sasl_ssl.ssl.client.auth=required
+listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$PLAIN_USER="$plain_password";
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+EOF
+}
+
+# SCRAM credentials live in the cluster metadata: set (again, idempotently) through the PLAINTEXT listener.
+create_scram_user() {
+  # The credential outlives restarts in the metadata log; the marker lives (and is wiped) with it.
+  local marker="$DATA_DIR/.scram-user-$SCRAM_USER"
+  if ! { [[ -f "$marker" ]] && cmp -s "$marker" "$SASL_DIR/scram-password"; }; then
+    java -cp "$LIBS_DIR/*" kafka.admin.ConfigCommand --bootstrap-server "$BOOTSTRAP" --alter --entity-type users \
+      --entity-name "$SCRAM_USER" --add-config "SCRAM-SHA-512=[iterations=4096,password=$(cat "$SASL_DIR/scram-password")]" \
+      >>"$LOG_FILE" 2>&1 || { log "Creating the SCRAM user failed; see ${LOG_FILE#"$PROJECT_ROOT"/}"; exit 1; }
+    cp "$SASL_DIR/scram-password" "$marker"
+  fi
+  echo "$SASL_SSL_PORT" >"$SASL_DIR/port"
+  log "SASL_SSL listener on 127.0.0.1:$SASL_SSL_PORT (PLAIN: $PLAIN_USER, SCRAM-SHA-512: $SCRAM_USER; ${SASL_DIR#"$PROJECT_ROOT"/}/listener.json)"
+}
+
 write_config() {
   mkdir -p "$RUN_DIR" "$DATA_DIR"
+  local listeners="PLAINTEXT://127.0.0.1:$KAFKA_PORT" protocols="CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT"
+  if [[ -n "$SASL_SSL_PORT" ]]; then
+    listeners="$listeners,SASL_SSL://127.0.0.1:$SASL_SSL_PORT"
+    protocols="$protocols,SASL_SSL:SASL_SSL"
+  fi
   # Replication factors and min ISR default to 3/2: on one node the group and transaction
   # coordinators could never create their topics. The rebalance delay would add 3 s to each first
   # join; expired transactions would be aborted only every 10 s instead of every second.
@@ -52,11 +141,11 @@ write_config() {
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+listeners=$listeners,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=$listeners
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=$protocols
 log.dirs=$DATA_DIR
 num.partitions=1
 default.replication.factor=1
@@ -72,6 +161,7 @@ group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=false
 transaction.abort.timed.out.transaction.cleanup.interval.ms=1000
 EOF
+  [[ -z "$SASL_SSL_PORT" ]] || sasl_ssl_config >>"$RUN_DIR/server.properties"
   # Without a config log4j2 only prints errors; INFO keeps the startup story for failure reports.
   cat >"$RUN_DIR/log4j2.properties" <<'EOF'
 appender.out.type=Console
@@ -163,6 +253,7 @@ cmd_start() {
   fi
   command -v java >/dev/null || { log "Java 17+ is needed to run the broker"; exit 1; }
   resolve_jars
+  [[ -z "$SASL_SSL_PORT" ]] || ensure_sasl_ssl_material
   write_config
   format_storage
   log "Starting Kafka $KAFKA_VERSION (log: ${LOG_FILE#"$PROJECT_ROOT"/})"
@@ -173,6 +264,7 @@ cmd_start() {
     -cp "$LIBS_DIR/*" kafka.Kafka "$RUN_DIR/server.properties" >>"$LOG_FILE" 2>&1 </dev/null &
   echo $! >"$PID_FILE"
   wait_ready "$!"
+  [[ -z "$SASL_SSL_PORT" ]] || create_scram_user
 }
 
 cmd_stop() {
@@ -190,7 +282,7 @@ cmd_stop() {
     log "Still running after SIGTERM; sending SIGKILL"
     kill -KILL "$pid" 2>/dev/null || true
   fi
-  rm -f "$PID_FILE"
+  rm -f "$PID_FILE" "$SASL_DIR/port"
 }
 
 cmd_status() {

@@ -9,11 +9,20 @@ cd "$PROJECT_ROOT"
 mkdir -p .run
 
 started_kafka=0
+# The SASL_SSL integration test publishes through the broker's SASL_SSL listener (scripts/kafka.sh).
+export KAFKA_SASL_SSL_PORT="${KAFKA_SASL_SSL_PORT:-$((${KAFKA_PORT:-19092} + 2))}"
 stop_kafka() { if [[ $started_kafka == 1 ]]; then scripts/kafka.sh stop >&2 || true; started_kafka=0; fi; }
 trap stop_kafka EXIT
 if [[ "$*" != *"--project unit"* ]] && ! scripts/kafka.sh status >/dev/null 2>&1; then
   scripts/kafka.sh start >&2
   started_kafka=1
+fi
+
+# The deployment checks (test/integration/deploy) spawn helm, hadolint and kubernetes-validate: install
+# them before the run (idempotent; helm's first build from the Go module proxy takes a few minutes, which
+# should not count against a test hook's timeout).
+if [[ "$*" != *"--project unit"* ]]; then
+  for tool in helm hadolint kubernetes-validate; do scripts/tools/$tool.sh >/dev/null; done
 fi
 
 report=.run/vitest-report.json

@@ -1,6 +1,7 @@
 # Sourced by every project script: puts a project-local Node 24 first on PATH (the system Node is
 # left alone) and installs the npm dependencies when package-lock.json changed since the last install.
 # Downloads are cached by npm in ~/.npm; nothing here depends on that cache being present.
+# For scripts only: it turns on `set -euo pipefail`. In your own terminal use scripts/dev-env.sh instead.
 set -euo pipefail
 PROJECT_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 NODE_MAJOR=24

@@ -26,9 +26,18 @@ export interface EmbeddedRunOptions {
   /** Give up waiting for the backlog after this long. */
   timeoutMs: number;
   metricsPort: number;
+  /** First-run lookback; default EMBEDDED_LOOKBACK_HOURS (`replay` uses just the recording's span). */
+  firstRunLookbackHours?: number;
   logger: Logger;
   /** Called about twice a second while the backlog drains. */
   onProgress?: (progress: EmbeddedProgress) => void;
+  /**
+   * Replaces "every tenant caught up with the simulator's present" as the end condition, checked
+   * with each progress snapshot (`replay`: every recorded blob collected, src/fixtures/replay.ts).
+   */
+  isComplete?: (run: { simulator: RunningSimulator; connector: Connector; config: ConnectorConfig; progress: EmbeddedProgress }) => boolean;
+  /** Aborted by SIGTERM/SIGINT: start-up is cut short, or the wait for the backlog ends; then a clean stop. */
+  signal?: AbortSignal;
 }
 
 export interface EmbeddedProgress {
@@ -42,6 +51,8 @@ export interface EmbeddedRunResult {
   caughtUp: boolean;
   elapsedMs: number;
   drained: boolean;
+  /** The run was stopped by a signal before the backlog was collected. */
+  interrupted: boolean;
   statuses: Record<string, TenantStatus>;
   metricsUrl: string | undefined;
   /** prom-client's JSON view of the registry, read after the run. */
@@ -51,13 +62,13 @@ export interface EmbeddedRunResult {
 /** Statuses that need a tenant admin: such tenants never catch up and are not waited for. */
 const NEEDS_ADMIN = new Set(['audit-disabled', 'consent-missing', 'permission-missing', 'auth-failed']);
 
-export function embeddedConfig(sim: RunningSimulator, options: Pick<EmbeddedRunOptions, 'brokers' | 'deliveryMode' | 'topicPrefix' | 'metricsPort'>, caFile: string): ConnectorConfig {
+export function embeddedConfig(sim: RunningSimulator, options: Pick<EmbeddedRunOptions, 'brokers' | 'deliveryMode' | 'topicPrefix' | 'metricsPort' | 'firstRunLookbackHours'>, caFile: string): ConnectorConfig {
   const input: ConnectorConfigInput = {
     connector: {
       publisherIdentifier: EMBEDDED_PUBLISHER_ID,
       deliveryMode: options.deliveryMode,
       // Not the full 168 h: the oldest minutes of the 7 days expire while the backlog is collected.
-      firstRunLookbackHours: EMBEDDED_LOOKBACK_HOURS,
+      firstRunLookbackHours: options.firstRunLookbackHours ?? EMBEDDED_LOOKBACK_HOURS,
       pollIntervalSeconds: 2,
       windowEndLagSeconds: 0,
       shutdownTimeoutSeconds: 20,
@@ -81,7 +92,7 @@ export function embeddedConfig(sim: RunningSimulator, options: Pick<EmbeddedRunO
       transactionalIdPrefix: `${options.topicPrefix}connector`,
       compression: 'gzip',
     },
-    metrics: { enabled: true, host: '127.0.0.1', port: options.metricsPort },
+    metrics: { enabled: true, host: '127.0.0.1', port: options.metricsPort, perTenantDetail: true },
     log: { level: 'warn' },
   };
   return parseConfig(input, 'embedded configuration');
@@ -101,24 +112,43 @@ export async function runEmbedded(options: EmbeddedRunOptions): Promise<Embedded
     const config = embeddedConfig(sim, options, caFile);
     const connector = await createConnector(config, { logger: options.logger, env: { ...process.env, [SECRET_ENV]: sim.clientSecret } });
     const started = Date.now();
-    await connector.start();
+    const signal = options.signal ?? new AbortController().signal;
+    const stopRequested = aborted(signal);
+    let startOutcome: 'started' | 'interrupted';
+    try {
+      const starting = connector.start();
+      // Interrupted mid-start, the start may still fail later: that is expected, not an unhandled rejection.
+      starting.catch(() => undefined);
+      startOutcome = await Promise.race([starting.then(() => 'started' as const), stopRequested.then(() => 'interrupted' as const)]);
+    } catch (error) {
+      // Half-started (Kafka unreachable, port taken): close the status server and clients, or the process never ends.
+      await connector.stop();
+      throw error;
+    }
     const scenarioOf = new Map(sim.tenants.map((t) => [t.id, t.scenario]));
     let caughtUp = false;
-    while (Date.now() - started < options.timeoutMs) {
+    while (startOutcome === 'started' && !signal.aborted && Date.now() - started < options.timeoutMs) {
       const progress = await snapshot(connector, sim, scenarioOf, started);
       options.onProgress?.(progress);
-      caughtUp = progress.tenants.every((t) => t.caughtUp || needsAdmin(t.status));
+      caughtUp = options.isComplete?.({ simulator: sim, connector, config, progress }) ?? progress.tenants.every((t) => t.caughtUp || needsAdmin(t.status));
       if (caughtUp) break;
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      await Promise.race([new Promise((resolve) => setTimeout(resolve, 500)), stopRequested]);
     }
     const statuses = connector.statuses();
     const metricsUrl = connector.metricsUrl();
     const { drained } = await connector.stop();
-    return { config, simulator: sim, caughtUp, elapsedMs: Date.now() - started, drained, statuses, metricsUrl, metrics: await connector.metrics.registry.getMetricsAsJSON() };
+    const interrupted = signal.aborted && !caughtUp;
+    return { config, simulator: sim, caughtUp, elapsedMs: Date.now() - started, drained, interrupted, statuses, metricsUrl, metrics: await connector.metrics.registry.getMetricsAsJSON() };
   } finally {
     await sim.close();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** Settles when `signal` aborts (never, if it never does). */
+function aborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 }
 
 /** True when the tenant listed up to the simulator's present and has nothing in flight. */

@@ -3,7 +3,10 @@ import { registerSimulateCommand } from './commands/simulate.ts';
 import { registerNormalizeCommand } from './commands/normalize.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { registerConfigCommand } from './commands/config.ts';
-import { registerDemoCommand, registerReplayCommand } from './commands/demo.ts';
+import { registerDemoCommand } from './commands/demo.ts';
+import { registerReplayCommand } from './commands/replay.ts';
+import { registerRecordCommand } from './commands/record.ts';
+import { registerFixturesCommand } from './commands/fixtures.ts';
 
 /**
  * The command tree. Each command's action sets `process.exitCode` (0 by default); usage errors surface
@@ -18,6 +21,8 @@ export function buildProgram(): Command {
   registerConfigCommand(program);
   registerSimulateCommand(program);
   registerReplayCommand(program);
+  registerRecordCommand(program);
+  registerFixturesCommand(program);
   registerDemoCommand(program);
   registerNormalizeCommand(program);
   return program;

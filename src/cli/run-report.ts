@@ -10,15 +10,24 @@ export interface TopicCensus {
   deadLetters: Map<string, number>;
 }
 
-export async function censusOfTopics(kafka: Kafka, topics: { events: string; deadLetter: string }): Promise<TopicCensus> {
+/** Extra per-message readers (`replay` keeps every event id) and the counts to wait for (see readToEnd). */
+export interface CensusHooks {
+  onEvent?: (tenant: string, event: Record<string, unknown>) => void;
+  onDeadLetter?: (tenant: string, letter: Record<string, unknown>) => void;
+  expected?: { events: number; deadLetters: number };
+}
+
+export async function censusOfTopics(kafka: Kafka, topics: { events: string; deadLetter: string }, hooks: CensusHooks = {}): Promise<TopicCensus> {
   const census: TopicCensus = { total: 0, byTenant: new Map(), sample: undefined, deadLetters: new Map() };
   await readToEnd(kafka, {
     topic: topics.events,
     deadlineMs: 120_000,
+    ...(hooks.expected === undefined ? {} : { expectedCount: hooks.expected.events }),
     groupIdPrefix: 'onedrive-connector-census',
     onMessage: (message) => {
       const event = JSON.parse(message.value?.toString() ?? '{}') as { event?: { action?: string }; o365?: { driveType?: string } };
       const tenant = message.headers?.['tenant-id']?.toString() ?? 'unknown';
+      hooks.onEvent?.(tenant, event);
       const actions = census.byTenant.get(tenant) ?? new Map<string, number>();
       const action = event.event?.action ?? 'unknown';
       actions.set(action, (actions.get(action) ?? 0) + 1);
@@ -31,9 +40,11 @@ export async function censusOfTopics(kafka: Kafka, topics: { events: string; dea
   await readToEnd(kafka, {
     topic: topics.deadLetter,
     deadlineMs: 60_000,
+    ...(hooks.expected === undefined ? {} : { expectedCount: hooks.expected.deadLetters }),
     groupIdPrefix: 'onedrive-connector-census',
     onMessage: (message) => {
       const reason = message.headers?.['reason']?.toString() ?? 'unknown';
+      if (hooks.onDeadLetter !== undefined) hooks.onDeadLetter(message.headers?.['tenant-id']?.toString() ?? 'unknown', JSON.parse(message.value?.toString() ?? '{}') as Record<string, unknown>);
       census.deadLetters.set(reason, (census.deadLetters.get(reason) ?? 0) + 1);
     },
   });

@@ -27,3 +27,12 @@ export function onShutdownSignals(stop: (signal: NodeJS.Signals) => void): () =>
 export function exitNow(code: number): never {
   process.exit(code);
 }
+
+/**
+ * After a failed start has closed what it opened, the process should end by itself; if a socket or
+ * timer of a half-started client still holds it, this ends it anyway. Unref'd: it never makes the
+ * process wait, and never fires when the process ends first.
+ */
+export function exitSoon(code: number, afterMs = 5000): void {
+  setTimeout(() => process.exit(code), afterMs).unref();
+}

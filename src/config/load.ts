@@ -47,19 +47,26 @@ export async function loadConfigFile(path: string): Promise<ConnectorConfig> {
   return parseConfig(raw, path);
 }
 
-/** Reads a secret from its environment variable or file; trailing newlines of mounted files are dropped. */
-export async function resolveSecret(source: SecretSource, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+/**
+ * Reads a secret from its environment variable or file; trailing newlines of mounted files are dropped.
+ * `key` is the config path that names the secret (e.g. `auth.clientSecret`): every message names it
+ * and the variable or file, so `run` says as much as `config check`. Never the value.
+ */
+export async function resolveSecret(source: SecretSource, env: NodeJS.ProcessEnv = process.env, key = 'secret'): Promise<string> {
+  const fail = (problem: string): ConfigError => new ConfigError('secrets', [`${key}: ${problem}`]);
   if (source.env !== undefined) {
     const value = env[source.env];
-    if (value === undefined || value === '') {
-      throw new ConfigError('secrets', [`environment variable ${source.env} is not set`]);
-    }
+    if (value === undefined) throw fail(`environment variable ${source.env} is not set`);
+    if (value.trim() === '') throw fail(`environment variable ${source.env} is set but empty`);
     return value;
   }
   const file = source.file ?? '';
+  let text: string;
   try {
-    return (await readFile(file, 'utf8')).replace(/\r?\n$/, '');
+    text = (await readFile(file, 'utf8')).replace(/\r?\n$/, '');
   } catch (error) {
-    throw new ConfigError('secrets', [`cannot read secret file ${file}: ${(error as Error).message}`]);
+    throw fail(`cannot read secret file ${file}: ${(error as Error).message}`);
   }
+  if (text.trim() === '') throw fail(`secret file ${file} is empty`);
+  return text;
 }

@@ -128,10 +128,43 @@ const connectorSchema = z.strictObject({
     .prefault({}),
 });
 
+/** TLS to the brokers with our own trust and identity; any of it implies TLS. */
+const kafkaTlsSchema = z
+  .strictObject({
+    /** PEM bundle of the CA(s) that signed the brokers' certificates; without it the system trust store. */
+    caFile: z.string().min(1).optional(),
+    /** PEM client certificate (chain) for brokers with ssl.client.auth=required. */
+    certificateFile: z.string().min(1).optional(),
+    /** PEM private key of the client certificate (a secret: env or file). */
+    privateKey: secretSource.optional(),
+    /** Passphrase of an encrypted private key. */
+    privateKeyPassphrase: secretSource.optional(),
+    /** Name checked against the broker certificate when it differs from the bootstrap host. */
+    serverName: z.string().min(1).optional(),
+  })
+  .refine((tls) => (tls.certificateFile === undefined) === (tls.privateKey === undefined), 'give both certificateFile and privateKey, or neither');
+
+const kafkaSaslSchema = z.strictObject({
+  mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
+  username: z.string().min(1),
+  password: secretSource,
+});
+
+export type KafkaTlsConfig = z.infer<typeof kafkaTlsSchema>;
+export type KafkaSaslConfig = z.infer<typeof kafkaSaslSchema>;
+
 const kafkaSchema = z.strictObject({
   brokers: z.array(z.string().min(1)).min(1),
   clientId: z.string().min(1).default('onedrive-connector'),
+  /** TLS with the system trust store (kafka.tls configures a CA or client certificate and implies it). */
   ssl: z.boolean().default(false),
+  tls: kafkaTlsSchema.optional(),
+  /** SASL authentication (SASL_SSL with ssl or tls, SASL_PLAINTEXT without; PLAIN only over TLS). */
+  sasl: kafkaSaslSchema.optional(),
+  /** How often readiness and onedrive_connector_kafka_up probe the cluster (a metadata round trip). */
+  healthCheckIntervalSeconds: z.number().positive().default(10),
+  /** A probe slower than this counts as Kafka unreachable. */
+  healthCheckTimeoutSeconds: z.number().positive().default(5),
   topics: z
     .strictObject({
       events: z.string().min(1).default('onedrive.file-events.v1'),
@@ -168,6 +201,8 @@ const kafkaSchema = z.strictObject({
   replicationFactor: z.number().int().positive().default(1),
 });
 
+const plainNeedsTls = (kafka: z.infer<typeof kafkaSchema>): boolean => kafka.sasl?.mechanism !== 'plain' || kafka.ssl || kafka.tls !== undefined;
+
 export const configSchema = z.strictObject({
   connector: connectorSchema,
   auth: authSchema,
@@ -176,9 +211,15 @@ export const configSchema = z.strictObject({
     .array(tenantSchema)
     .min(1)
     .refine((tenants) => new Set(tenants.map((t) => t.id.toLowerCase())).size === tenants.length, 'tenant ids must be unique'),
-  kafka: kafkaSchema,
+  kafka: kafkaSchema.refine(plainNeedsTls, { message: 'SASL PLAIN sends the password as it is: turn on ssl or configure tls', path: ['sasl', 'mechanism'] }),
   metrics: z
-    .strictObject({ enabled: z.boolean().default(true), host: z.string().default('0.0.0.0'), port: z.number().int().min(0).max(65535).default(9464) })
+    .strictObject({
+      enabled: z.boolean().default(true),
+      host: z.string().default('0.0.0.0'),
+      port: z.number().int().min(0).max(65535).default(9464),
+      /** Keep the tenant label on every counter (about 40 more series per tenant; see docs/metrics.md). */
+      perTenantDetail: z.boolean().default(false),
+    })
     .prefault({}),
   log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info') }).prefault({}),
 });

@@ -5,7 +5,7 @@ import { AUDIT_SHAREPOINT } from '../contracts/audit-record.ts';
 import type { CheckpointStore } from '../contracts/checkpoint.ts';
 import type { DeliveredLog } from '../contracts/delivered-log.ts';
 import { systemClock, type Clock } from '../contracts/clock.ts';
-import type { ConnectorError } from '../contracts/errors.ts';
+import { ConnectorError } from '../contracts/errors.ts';
 import type { Sink } from '../contracts/sink.ts';
 import { resolveSecret } from '../config/load.ts';
 import type { ConnectorConfig, TenantConfig } from '../config/schema.ts';
@@ -14,13 +14,16 @@ import { createKafkaDeliveredLog } from '../kafka/digest-store.ts';
 import { loadPublishedIds } from '../kafka/published-ids.ts';
 import { RecentEventIds } from '../pipeline/recent-event-ids.ts';
 import { createKafka } from '../kafka/client.ts';
+import { KafkaHealth } from '../kafka/health.ts';
+import { resolveKafkaSecurity } from '../kafka/security.ts';
 import { KafkaSink } from '../kafka/sink.ts';
 import { ensureTopics } from '../kafka/topics.ts';
-import { BlobSpool } from '../source/blob-spool.ts';
+import { BlobSpool, probeSpoolDirectory } from '../source/blob-spool.ts';
 import { ManagementApiClient } from '../source/o365/api-client.ts';
 import { tenantEndpoints } from '../source/o365/endpoints.ts';
 import { createHttpAgent } from '../source/o365/http.ts';
 import { msalNetworkClient } from '../source/o365/msal-network.ts';
+import { countTokenRequests } from '../source/o365/token-metrics.ts';
 import { RateBudget } from '../source/o365/rate-budget.ts';
 import { createMsalTokenProvider, type ClientCredential } from '../source/o365/token-provider.ts';
 import { TenantPoller } from '../source/poller/tenant-poller.ts';
@@ -30,7 +33,7 @@ import type { Logger } from '../telemetry/logger.ts';
 import { createMetrics, enableProcessMetrics, type Metrics } from '../telemetry/metrics.ts';
 import { normalize } from '../transform/normalize/index.ts';
 import { ByteBudget } from '../util/byte-budget.ts';
-import { startStatusServer } from './status-server.ts';
+import { startStatusServer, type ReadinessCheck } from './status-server.ts';
 
 export interface ConnectorDeps {
   logger: Logger;
@@ -57,13 +60,14 @@ export interface Connector {
   readonly fatal: Promise<ConnectorError>;
 }
 
-async function loadCredential(config: ConnectorConfig, env: NodeJS.ProcessEnv): Promise<ClientCredential> {
+/** The app credential from its secret source (env or file); also used by `record` (src/fixtures). */
+export async function loadCredential(config: ConnectorConfig, env: NodeJS.ProcessEnv): Promise<ClientCredential> {
   const { auth } = config;
-  if (auth.clientSecret !== undefined) return { kind: 'secret', clientSecret: await resolveSecret(auth.clientSecret, env) };
+  if (auth.clientSecret !== undefined) return { kind: 'secret', clientSecret: await resolveSecret(auth.clientSecret, env, 'auth.clientSecret') };
   if (auth.certificate === undefined) throw new Error('config validation guarantees a secret or a certificate');
   return {
     kind: 'certificate',
-    privateKeyPem: await resolveSecret(auth.certificate.privateKey, env),
+    privateKeyPem: await resolveSecret(auth.certificate.privateKey, env, 'auth.certificate.privateKey'),
     certificatePem: await readFile(auth.certificate.certificateFile, 'utf8'),
   };
 }
@@ -79,16 +83,28 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
   const clock = deps.clock ?? systemClock;
   const env = deps.env ?? process.env;
   const logger = deps.logger;
-  const metrics = deps.metrics ?? createMetrics();
+  const metrics = deps.metrics ?? createMetrics(undefined, { perTenantDetail: config.metrics.perTenantDetail });
   if (deps.metrics === undefined) enableProcessMetrics(metrics);
   const c = config.connector;
 
   const credential = await loadCredential(config, env);
   const caPem = config.endpoints.caFile === undefined ? undefined : await readFile(config.endpoints.caFile, 'utf8');
   const agent: Agent = createHttpAgent({ caPem, timeoutMs: c.requestTimeoutSeconds * 1000 });
-  const networkClient = msalNetworkClient(agent, c.requestTimeoutSeconds * 1000);
+  const networkClient = countTokenRequests(msalNetworkClient(agent, c.requestTimeoutSeconds * 1000), metrics);
 
-  const kafka = createKafka({ clientId: config.kafka.clientId, brokers: config.kafka.brokers, ssl: config.kafka.ssl, logger });
+  const security = await resolveKafkaSecurity(config.kafka, env);
+  const kafka = createKafka({ clientId: config.kafka.clientId, brokers: config.kafka.brokers, ...security, metrics, logger });
+  // Probing needs the real cluster; tests that replace the sink and store have none.
+  const kafkaHealth =
+    deps.sink === undefined
+      ? new KafkaHealth({
+          kafka,
+          intervalMs: config.kafka.healthCheckIntervalSeconds * 1000,
+          timeoutMs: config.kafka.healthCheckTimeoutSeconds * 1000,
+          metrics,
+          logger,
+        })
+      : undefined;
   const sink =
     deps.sink ??
     new KafkaSink({
@@ -128,9 +144,15 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
     maxInMemoryBytes: c.maxInMemoryBlobBytes,
     directory: c.spoolDirectory,
     onSpill: () => metrics.spooledBlobs.inc(),
+    onDiskTrouble: (failing) => {
+      if (failing) metrics.spoolFailures.inc();
+      metrics.spoolWritable.set(failing ? 0 : 1);
+    },
   });
+  metrics.spoolWritable.set(1);
   const globalLimit = pLimit(c.maxInflightBlobs);
   let reportFatal: (error: ConnectorError) => void = () => undefined;
+  let fatalCode: string | undefined;
   const fatal = new Promise<ConnectorError>((resolve) => (reportFatal = resolve));
 
   const recentIds = new Map(config.tenants.map((tenant) => [tenant.id, new RecentEventIds(c.dedupeEventIdsPerTenant)]));
@@ -183,7 +205,10 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
       clock,
       metrics,
       logger,
-      onFatal: (error) => reportFatal(error),
+      onFatal: (error) => {
+        fatalCode ??= error.code;
+        reportFatal(error);
+      },
       ...(delivered === undefined || sweep === undefined ? {} : { delivered, sweep }),
       settings: {
         pollIntervalMs: c.pollIntervalSeconds * 1000,
@@ -210,6 +235,15 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
   const runs: Array<Promise<void>> = [];
   let server: Awaited<ReturnType<typeof startStatusServer>> | undefined;
   let started = false;
+  let cursorsLoaded = false;
+  // Readiness inputs (docs/health.md): all must pass. Add a line for each new one.
+  const readiness: ReadinessCheck[] = [
+    { name: 'started', check: () => ({ ok: started, detail: 'start-up has not finished' }) },
+    { name: 'cursors', check: () => ({ ok: cursorsLoaded, detail: 'the owned cursors are not loaded' }) },
+    ...(kafkaHealth === undefined ? [] : [{ name: 'kafka', check: () => ({ ok: kafkaHealth.reachable(), detail: kafkaHealth.detail() }) }]),
+    // A local resource every tenant needs: not ready while the spool directory cannot be written.
+    { name: 'spool', check: () => ({ ok: spool.problem() === undefined, detail: spool.problem()?.message ?? '' }) },
+  ];
   let stopping: Promise<{ drained: boolean }> | undefined;
   const statuses = (): Record<string, TenantStatus> => Object.fromEntries(pollers.map((p, i) => [config.tenants[i]?.id ?? String(i), p.status]));
 
@@ -220,8 +254,23 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
     metricsUrl: () => server?.url,
     progress: () => Object.fromEntries(pollers.map((p, i) => [config.tenants[i]?.id ?? String(i), p.progress()])),
     async start() {
+      // Local resources first, with errors that name the setting: nothing else is opened if they fail.
+      await probeSpoolDirectory(c.spoolDirectory, c.maxInMemoryBlobBytes);
       if (config.metrics.enabled) {
-        server = await startStatusServer({ host: config.metrics.host, port: config.metrics.port, registry: metrics.registry, statuses, ready: () => started });
+        server = await startStatusServer({
+          host: config.metrics.host,
+          port: config.metrics.port,
+          registry: metrics.registry,
+          statuses,
+          started: () => started,
+          readiness,
+        }).catch((error: unknown) => {
+          throw new ConnectorError('METRICS_PORT_UNAVAILABLE', `Cannot serve /metrics on ${config.metrics.host}:${config.metrics.port} (metrics.host, metrics.port): ${(error as Error).message}`, {
+            stage: 'config',
+            retriable: false,
+            cause: error,
+          });
+        });
       }
       if (config.kafka.createTopics && deps.sink === undefined) {
         await ensureTopics(kafka, {
@@ -236,10 +285,14 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
         });
       }
       // Fence first, then read cursors: a zombie owner of this shard can no longer commit after this.
+      await kafkaHealth?.start();
       await sink.start();
       await store.start();
       // read_committed after the fence, like the cursors: blobs of aborted transactions are not delivered.
       await delivered?.start();
+      cursorsLoaded = true;
+      // Until scale-out lands, a replica owns exactly the shard it is configured with, once fenced.
+      metrics.shardsOwned.set(1);
       if (sink.transactional && deps.sink === undefined && c.dedupeEventIdsPerTenant > 0) {
         const { records } = await loadPublishedIds(kafka, {
           topic: config.kafka.topics.publishedIds,
@@ -264,10 +317,14 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
           new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), deadline))),
         ]);
         clearTimeout(timer);
-        await Promise.allSettled([sink.stop(), store.stop(), delivered?.stop()]);
+        metrics.shardsOwned.set(0);
+        await Promise.allSettled([sink.stop(), store.stop(), kafkaHealth?.stop(), delivered?.stop()]);
         await agent.close().catch(() => undefined);
         await server?.close();
-        logger.info({ drained }, drained ? 'Connector stopped cleanly' : 'Shutdown deadline passed; stopped without finishing in-flight deliveries');
+        // Never "stopped cleanly" after a start that failed or was cut short: nothing ran.
+        if (!started) logger.info('Connector closed; it had not finished starting');
+        else if (fatalCode !== undefined) logger.info({ drained, code: fatalCode }, 'Connector stopped after a fatal error');
+        else logger.info({ drained }, drained ? 'Connector stopped cleanly' : 'Shutdown deadline passed; stopped without finishing in-flight deliveries');
         return { drained };
       })();
       return stopping;

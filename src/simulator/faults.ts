@@ -37,7 +37,23 @@ export interface FaultSpec {
   foreignNextPageUriOrigin?: string;
   /** Every blob download answers AF20051 (expired content, §1.8) whatever its age. */
   expiredContent?: boolean;
+  /**
+   * The token endpoint answers this instead of a token, until cleared: a redirect (307/302, empty body,
+   * Location elsewhere), a 500 HTML page, a 200 with an empty body, or a 200 JSON without access_token.
+   * A slow token endpoint is `delay` with endpoints ['token'].
+   */
+  tokenAnswer?: TokenFault;
+  /** Every blob download answers this redirect status with a Location on `location` (default another host). */
+  redirectBlobs?: { status: 301 | 302 | 307 | 308; location?: string };
+  /**
+   * contentUri values on the right origin whose path leaves the tenant's feed: `encoded-slash` only once
+   * %2F is decoded, `dot-segment` once `..` is resolved (both towards another tenant's feed).
+   */
+  contentUriPathTrick?: 'encoded-slash' | 'dot-segment';
 }
+
+export const TOKEN_FAULTS = ['redirect-307', 'redirect-302', 'html-500', 'empty-200', 'no-access-token-200'] as const;
+export type TokenFault = (typeof TOKEN_FAULTS)[number];
 
 /** A change to a tenant's faults: a key set to undefined switches that fault off. */
 export type FaultUpdate = { [K in keyof FaultSpec]?: FaultSpec[K] | undefined };

@@ -5,6 +5,8 @@ import { systemClock } from '../contracts/clock.ts';
 import { ConnectorError } from '../contracts/errors.ts';
 import { silentLogger } from '../telemetry/logger.ts';
 import type { SimContext } from './context.ts';
+import type { BlobEntry, ServedRecord } from './data/catalog.ts';
+import { FixtureCatalog } from './data/fixture-catalog.ts';
 import { computeGroundTruth, type GroundTruth, type GroundTruthQuery } from './data/ground-truth.ts';
 import { TokenSigner } from './entra/access-token.ts';
 import { AssertionVerifier } from './entra/client-assertion.ts';
@@ -13,6 +15,7 @@ import { DEFAULTS, type SimulatorOptions } from './options.ts';
 import { createRequestHandler } from './server.ts';
 import { RequestStats } from './stats.ts';
 import { buildTenants, type Tenant } from './tenants.ts';
+import { ScaledClock } from './scaled-clock.ts';
 import { Throttle } from './throttle.ts';
 import { generateClientCertificate, generateTlsMaterial, thumbprints, type ClientCertificate } from './tls.ts';
 
@@ -49,6 +52,11 @@ export interface RunningSimulator {
   feedUrl(tenantId: string): string;
   /** Every unique record of every blob listed so far (see GroundTruthQuery). */
   expectedRecords(tenantId: string, query?: GroundTruthQuery): Promise<GroundTruth>;
+  /**
+   * A recorded (fixture) tenant's blobs, listed yet or not, each with its records as served
+   * (duplicates included): what a complete replay must collect. Undefined for synthetic tenants.
+   */
+  recordedBlobs(tenantId: string): RecordedBlob[] | undefined;
   /** Audit logging on/off, as a tenant admin would switch it (o365-api.md §2.3). */
   setAuditEnabled(tenantId: string, enabled: boolean): void;
   /** Disables a subscription as an admin would (AF20023); /start re-enables it. */
@@ -59,6 +67,12 @@ export interface RunningSimulator {
   close(): Promise<void>;
 }
 
+export interface RecordedBlob extends BlobEntry {
+  /** The blob file, relative to the tenant folder. */
+  file: string;
+  records(): Iterable<ServedRecord>;
+}
+
 function requireTenant(tenants: Map<string, Tenant>, tenantId: string): Tenant {
   const tenant = tenants.get(tenantId.toLowerCase());
   if (!tenant) throw new ConnectorError('SIMULATOR_UNKNOWN_TENANT', `The simulator has no tenant ${tenantId}.`, { stage: 'simulator', retriable: false });
@@ -67,7 +81,8 @@ function requireTenant(tenants: Map<string, Tenant>, tenantId: string): Tenant {
 
 /** Starts the HTTPS simulator of the Entra token endpoint and the Management Activity API. */
 export async function startSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {
-  const clock = options.clock ?? systemClock;
+  const speed = options.clock === undefined ? (options.speedFactor ?? 1) : 1;
+  const clock = options.clock ?? (speed === 1 ? systemClock : new ScaledClock(speed));
   const host = options.host ?? DEFAULTS.host;
   const tls = options.tls ?? generateTlsMaterial(['localhost', ...(host === '127.0.0.1' || host === 'localhost' ? [] : [host])], ['127.0.0.1']);
   const given = options.clientCertificate;
@@ -100,7 +115,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       globalQuotaPerMinute: options.globalQuotaPerMinute ?? quota,
       throttleStyle: options.throttleStyle ?? DEFAULTS.throttleStyle,
       startCooldownMs: (options.startCooldownMinutes ?? DEFAULTS.startCooldownMinutes) * 60_000,
-      tokenLifetimeSeconds: options.tokenLifetimeSeconds ?? DEFAULTS.tokenLifetimeSeconds,
+      tokenLifetimeSeconds: (options.tokenLifetimeSeconds ?? DEFAULTS.tokenLifetimeSeconds) * speed,
       retentionSlackMs: (options.retentionSlackMinutes ?? 0) * 60_000,
     },
   };
@@ -131,6 +146,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     tokenUrl: (tenantId) => `${ctx.baseUrl}/${tenantId}/oauth2/v2.0/token`,
     feedUrl: (tenantId) => `${ctx.baseUrl}/api/v1.0/${tenantId}/activity/feed`,
     expectedRecords: (tenantId, query) => Promise.resolve(computeGroundTruth(requireTenant(tenants, tenantId), clock.now(), query)),
+    recordedBlobs: (tenantId) => {
+      const catalog = requireTenant(tenants, tenantId).catalog;
+      if (!(catalog instanceof FixtureCatalog)) return undefined;
+      return catalog.entries().map((entry) => ({ ...entry, records: () => catalog.records(entry) }));
+    },
     setAuditEnabled: (tenantId, enabled) => {
       requireTenant(tenants, tenantId).auditEnabled = enabled;
     },

@@ -65,6 +65,12 @@ export interface SimulatorOptions {
   port?: number;
   /** Simulator time; inject a ManualClock in tests to move it. Default: the system clock. */
   clock?: Clock;
+  /**
+   * Without `clock`: simulator time runs this many times faster than the wall clock (default 1), so
+   * late blobs of a recording appear within seconds (`replay --speed`). Token lifetimes are scaled
+   * by the same factor, so a token lasts as long in wall-clock time as the client believes.
+   */
+  speedFactor?: number;
   seed?: string | number;
   /** A count of synthetic healthy tenants or explicit tenant definitions. Default 1. */
   tenants?: number | readonly TenantOptions[];

@@ -64,6 +64,7 @@ export function createRequestHandler(ctx: SimContext): (req: IncomingMessage, re
         path: url.pathname + url.search,
         status,
         bearer: req.headers.authorization?.startsWith('Bearer ') === true,
+        emptyBearer: /^Bearer\s*$/i.test(req.headers.authorization ?? 'none'),
         publisherIdentifier: new Query(url.searchParams).get('PublisherIdentifier'),
       });
     };

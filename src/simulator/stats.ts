@@ -25,6 +25,8 @@ export interface RequestRecord {
   path: string;
   status: number;
   bearer: boolean;
+  /** An Authorization header of `Bearer` with nothing (or only spaces) after it. */
+  emptyBearer?: boolean;
   /** The PublisherIdentifier query value (any casing of the name), if sent. */
   publisherIdentifier: string | undefined;
 }

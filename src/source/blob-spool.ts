@@ -1,9 +1,46 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, statfs, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
+import { ConnectorError } from '../contracts/errors.ts';
 import type { ByteBudget } from '../util/byte-budget.ts';
+
+/** The spool directory cannot be written (missing, not a directory, read-only, disk full). Retriable: it heals when the disk does. */
+export const SPOOL_UNAVAILABLE = 'SPOOL_UNAVAILABLE';
+
+const SPOOL_PREFIX = 'onedrive-connector-spool-';
+
+function spoolError(directory: string, error: unknown): ConnectorError {
+  const code = (error as NodeJS.ErrnoException).code;
+  return new ConnectorError(SPOOL_UNAVAILABLE, `Cannot write to the spool directory ${directory}: ${code ?? ''} ${(error as Error).message}`.replace('  ', ' '), {
+    stage: 'download',
+    retriable: true,
+    cause: error,
+  });
+}
+
+/**
+ * Checked by `config check` and at start-up: the directory takes a file, and has room for at least
+ * `minFreeBytes` (one blob past the in-memory limit). Throws a SPOOL_UNAVAILABLE ConnectorError.
+ */
+export async function probeSpoolDirectory(directory: string | undefined, minFreeBytes: number): Promise<void> {
+  const base = directory ?? tmpdir();
+  let dir: string | undefined;
+  try {
+    dir = await mkdtemp(join(base, SPOOL_PREFIX));
+    await writeFile(join(dir, 'probe'), 'ok');
+    const fs = await statfs(dir);
+    const free = fs.bavail * fs.bsize;
+    if (free < minFreeBytes) {
+      throw Object.assign(new Error(`only ${free} bytes free, less than connector.maxInMemoryBlobBytes (${minFreeBytes})`), { code: 'ENOSPC' });
+    }
+  } catch (error) {
+    throw spoolError(base, error);
+  } finally {
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
 
 /** A downloaded blob, held in memory or in a temporary file, readable as many times as needed. */
 export interface SpooledBlob {
@@ -20,6 +57,8 @@ export interface BlobSpoolOptions {
   maxInMemoryBytes: number;
   directory?: string | undefined;
   onSpill?: () => void;
+  /** A write to disk failed (true) or worked again after a failure (false): for metrics and readiness. */
+  onDiskTrouble?: (failing: boolean) => void;
 }
 
 /**
@@ -30,9 +69,15 @@ export interface BlobSpoolOptions {
 export class BlobSpool {
   readonly #options: BlobSpoolOptions;
   #directory: Promise<string> | undefined;
+  #problem: ConnectorError | undefined;
 
   constructor(options: BlobSpoolOptions) {
     this.#options = options;
+  }
+
+  /** The last disk failure, until a blob reaches the disk again; undefined while the spool works. */
+  problem(): ConnectorError | undefined {
+    return this.#problem;
   }
 
   async spool(body: AsyncIterable<Uint8Array>): Promise<SpooledBlob> {
@@ -65,13 +110,22 @@ export class BlobSpool {
 
   async #toDisk(first: Uint8Array[], rest: AsyncIterator<Uint8Array>): Promise<SpooledBlob> {
     this.#options.onSpill?.();
-    this.#directory ??= mkdtemp(join(this.#options.directory ?? tmpdir(), 'onedrive-connector-spool-'));
-    const path = join(await this.#directory, `${Date.now()}-${Math.random().toString(36).slice(2)}.blob`);
-    const out = createWriteStream(path);
+    const base = this.#options.directory ?? tmpdir();
+    let path: string;
+    let out: ReturnType<typeof createWriteStream>;
+    try {
+      ({ path, out } = await this.#openFile(base));
+    } catch (error) {
+      await rest.return?.();
+      throw this.#failed(base, error);
+    }
     let size = 0;
+    let writeError: Error | undefined;
+    out.on('error', (error) => (writeError ??= error));
     const write = async (chunk: Uint8Array): Promise<void> => {
       size += chunk.byteLength;
-      if (!out.write(chunk)) await once(out, 'drain');
+      if (!out.write(chunk)) await Promise.race([once(out, 'drain'), once(out, 'close')]);
+      if (writeError !== undefined) throw writeError;
     };
     try {
       for (const chunk of first) await write(chunk);
@@ -79,9 +133,15 @@ export class BlobSpool {
       out.end();
       await once(out, 'finish');
     } catch (error) {
+      // Read before destroy(): destroying a stream with writes pending reports an error of its own.
+      const diskError = writeError;
       out.destroy();
       await rm(path, { force: true });
-      throw error;
+      throw diskError === undefined ? error : this.#failed(base, diskError);
+    }
+    if (this.#problem !== undefined) {
+      this.#problem = undefined;
+      this.#options.onDiskTrouble?.(false);
     }
     return {
       sizeBytes: size,
@@ -89,6 +149,34 @@ export class BlobSpool {
       open: () => createReadStream(path, { highWaterMark: 256 * 1024 }),
       release: () => rm(path, { force: true }),
     };
+  }
+
+  /**
+   * A new file in the spool's temporary directory. Only a directory that was created is kept (a failed
+   * mkdtemp is tried again next time); one that vanished since (a tmp cleaner, a remount) is replaced
+   * at once by a new one.
+   */
+  async #openFile(base: string): Promise<{ path: string; out: ReturnType<typeof createWriteStream> }> {
+    for (let attempt = 1; ; attempt += 1) {
+      const reused = this.#directory !== undefined;
+      const directory = (this.#directory ??= mkdtemp(join(base, SPOOL_PREFIX)));
+      try {
+        const path = join(await directory, `${Date.now()}-${Math.random().toString(36).slice(2)}.blob`);
+        const out = createWriteStream(path);
+        await once(out, 'open');
+        return { path, out };
+      } catch (error) {
+        if (this.#directory === directory) this.#directory = undefined;
+        if (!reused || attempt >= 2) throw error;
+      }
+    }
+  }
+
+  #failed(base: string, error: unknown): ConnectorError {
+    const mapped = error instanceof ConnectorError ? error : spoolError(base, error);
+    this.#problem = mapped;
+    this.#options.onDiskTrouble?.(true);
+    return mapped;
   }
 }
 

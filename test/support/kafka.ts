@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, type IHeaders, type KafkaMessage } from 'kafkajs';
 import { readToEnd } from '../../src/kafka/read-to-end.ts';
 import { waitForLeaders } from '../../src/kafka/topics.ts';
+import { defaultBrokers } from '../../src/cli/option-parsers.ts';
 
-/** The broker scripts/kafka.sh starts, unless KAFKA_BROKERS names another (comma-separated). */
+/** The broker scripts/kafka.sh starts (on KAFKA_PORT), unless KAFKA_BROKERS names another (comma-separated). */
 export function kafkaBrokers(): string[] {
-  const raw = process.env['KAFKA_BROKERS'] ?? '127.0.0.1:19092';
+  const raw = defaultBrokers();
   return raw
     .split(',')
     .map((b) => b.trim())

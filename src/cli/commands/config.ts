@@ -1,7 +1,20 @@
 import { access } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import type { Command } from 'commander';
 import { ConfigError, loadConfigFile, resolveSecret } from '../../config/load.ts';
 import type { ConnectorConfig } from '../../config/schema.ts';
+import { probeSpoolDirectory } from '../../source/blob-spool.ts';
+
+/** The metrics port can be bound now (EADDRINUSE, EACCES otherwise). Port 0 always can. */
+async function probePort(host: string, port: number): Promise<void> {
+  if (port === 0) return;
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error) => reject(new Error(`cannot listen on ${host}:${port}: ${error.message}`)));
+    server.listen(port, host, () => resolve());
+  });
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+}
 
 /** Problems only visible outside the schema: secrets that do not resolve, files that cannot be read. */
 async function environmentProblems(config: ConnectorConfig): Promise<string[]> {
@@ -10,17 +23,22 @@ async function environmentProblems(config: ConnectorConfig): Promise<string[]> {
     try {
       await attempt();
     } catch (error) {
-      const detail = error instanceof ConfigError ? error.problems.join('; ') : (error as Error).message;
-      problems.push(`${label}: ${detail}`);
+      // Secret problems already name their key; other checks get the label here.
+      if (error instanceof ConfigError) problems.push(...error.problems);
+      else problems.push(`${label}: ${(error as Error).message}`);
     }
   };
   const { auth, endpoints } = config;
-  if (auth.clientSecret !== undefined) await check('auth.clientSecret', () => resolveSecret(auth.clientSecret!));
+  if (auth.clientSecret !== undefined) await check('auth.clientSecret', () => resolveSecret(auth.clientSecret!, process.env, 'auth.clientSecret'));
   if (auth.certificate !== undefined) {
-    await check('auth.certificate.privateKey', () => resolveSecret(auth.certificate!.privateKey));
+    await check('auth.certificate.privateKey', () => resolveSecret(auth.certificate!.privateKey, process.env, 'auth.certificate.privateKey'));
     await check('auth.certificate.certificateFile', () => access(auth.certificate!.certificateFile));
   }
   if (endpoints.caFile !== undefined) await check('endpoints.caFile', () => access(endpoints.caFile!));
+  const { connector } = config;
+  await check(connector.spoolDirectory === undefined ? 'connector.spoolDirectory (system temp directory)' : 'connector.spoolDirectory', () =>
+    probeSpoolDirectory(connector.spoolDirectory, connector.maxInMemoryBlobBytes),
+  );
   return problems;
 }
 
@@ -39,6 +57,13 @@ export function registerConfigCommand(program: Command): void {
           `${file} is valid: ${parsed.tenants.length} tenant(s), delivery ${parsed.connector.deliveryMode}, ` +
             `Kafka ${parsed.kafka.brokers.join(',')}, topics ${Object.values(parsed.kafka.topics).join(', ')}\n`,
         );
+        // A note, not a problem: `config check` often runs elsewhere than the connector will (CI, a laptop).
+        const { metrics } = parsed;
+        if (metrics.enabled) {
+          await probePort(metrics.host, metrics.port).catch((error: unknown) => {
+            process.stdout.write(`Note: metrics.port: ${(error as Error).message} on this machine now; \`run\` here would fail to start.\n`);
+          });
+        }
       } catch (error) {
         if (!(error instanceof ConfigError)) throw error;
         process.stderr.write(`${error.message}\n`);

@@ -1,45 +1,62 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { createKafka } from '../../kafka/client.ts';
 import { createLogger } from '../../telemetry/logger.ts';
 import { runEmbedded, type EmbeddedRunOptions } from '../embedded-pipeline.ts';
 import { censusOfTopics, formatReport, progressLine } from '../run-report.ts';
-import { onShutdownSignals } from '../signals.ts';
+import { brokerList, defaultBrokers, port, positiveInteger } from '../option-parsers.ts';
+import { exitSoon, onShutdownSignals } from '../signals.ts';
 
 interface EmbeddedCommandOptions {
-  brokers: string;
+  brokers: string[];
   mode: 'exactly-once' | 'at-least-once';
-  timeout: string;
-  metricsPort: string;
+  timeout: number;
+  metricsPort: number;
 }
 
 /** Shared by `demo` and `replay`: run, show progress on a terminal, then print what reached Kafka. */
 export async function runEmbeddedCommand(simulator: EmbeddedRunOptions['simulator'], options: EmbeddedCommandOptions, label: string): Promise<void> {
   const logger = createLogger({ level: process.env['LOG_LEVEL'] ?? 'warn' });
-  const brokers = options.brokers.split(',');
+  const brokers = options.brokers;
   const topicPrefix = `${label}-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}.`;
   const tty = process.stdout.isTTY;
-  const timeout = new AbortController();
-  const release = onShutdownSignals(() => timeout.abort());
+  const interrupt = new AbortController();
+  const release = onShutdownSignals(() => interrupt.abort());
   let lastPrint = 0;
-  const result = await runEmbedded({
-    simulator,
-    brokers,
-    deliveryMode: options.mode,
-    topicPrefix,
-    timeoutMs: Number(options.timeout) * 1000,
-    metricsPort: Number(options.metricsPort),
-    logger,
-    onProgress: (progress) => {
-      if (timeout.signal.aborted) throw new Error('Interrupted');
-      if (tty) process.stdout.write(`\r${progressLine(progress)}\x1b[K`);
-      else if (progress.elapsedMs - lastPrint >= 5000) {
-        lastPrint = progress.elapsedMs;
-        process.stdout.write(`${progressLine(progress)}\n`);
-      }
-    },
-  });
+  let result: Awaited<ReturnType<typeof runEmbedded>>;
+  try {
+    result = await runEmbedded({
+      simulator,
+      brokers,
+      deliveryMode: options.mode,
+      topicPrefix,
+      timeoutMs: options.timeout * 1000,
+      metricsPort: options.metricsPort,
+      logger,
+      signal: interrupt.signal,
+      onProgress: (progress) => {
+        if (tty) process.stdout.write(`\r${progressLine(progress)}\x1b[K`);
+        else if (progress.elapsedMs - lastPrint >= 5000) {
+          lastPrint = progress.elapsedMs;
+          process.stdout.write(`${progressLine(progress)}\n`);
+        }
+      },
+    });
+  } catch (error) {
+    // Start-up failed: runEmbedded closed what it opened. Say so and end, whatever else lingers.
+    if (tty) process.stdout.write('\n');
+    release();
+    exitSoon(1);
+    throw error;
+  }
   release();
   if (tty) process.stdout.write('\n');
+  if (result.interrupted) {
+    process.stderr.write(`${label} interrupted before the backlog was collected; stopped ${result.drained ? 'cleanly' : 'at the shutdown deadline'}.\n`);
+    process.exitCode = 130;
+    // Nothing is lost by leaving now: only acknowledged work was committed.
+    exitSoon(130, 1000);
+    return;
+  }
   const census = await censusOfTopics(createKafka({ clientId: `${label}-census`, brokers, logger }), result.config.kafka.topics);
   process.stdout.write(formatReport(result, census));
   process.exitCode = result.caughtUp && result.drained ? 0 : 1;
@@ -47,10 +64,14 @@ export async function runEmbeddedCommand(simulator: EmbeddedRunOptions['simulato
 
 export function addEmbeddedOptions(command: Command): Command {
   return command
-    .option('--brokers <list>', 'Kafka bootstrap servers', process.env['KAFKA_BROKERS'] ?? '127.0.0.1:19092')
-    .option('--mode <mode>', 'exactly-once or at-least-once', 'exactly-once')
-    .option('--timeout <seconds>', 'give up waiting for the backlog after this long', '300')
-    .option('--metrics-port <port>', 'port for /metrics and /status while it runs', '9464');
+    .addOption(
+      new Option('--brokers <list>', 'Kafka bootstrap servers ($KAFKA_BROKERS, else 127.0.0.1:$KAFKA_PORT, else 127.0.0.1:19092)')
+        .argParser(brokerList)
+        .default(brokerList(defaultBrokers()), defaultBrokers()),
+    )
+    .addOption(new Option('--mode <mode>', 'delivery mode').choices(['exactly-once', 'at-least-once']).default('exactly-once'))
+    .option('--timeout <seconds>', 'give up waiting for the backlog after this long', positiveInteger, 300)
+    .option('--metrics-port <port>', 'port for /metrics and /status while it runs (0 picks a free one)', port, 9464);
 }
 
 export function registerDemoCommand(program: Command): void {
@@ -58,24 +79,13 @@ export function registerDemoCommand(program: Command): void {
     program
       .command('demo')
       .description('Simulated tenants → connector → Kafka: collects a 7-day synthetic backlog, then shows what arrived.')
-      .option('--tenants <n>', 'healthy synthetic tenants', '3')
+      .option('--tenants <n>', 'healthy synthetic tenants', positiveInteger, 3)
       .option('--seed <seed>', 'seed of the synthetic data', '1')
-      .option('--events-per-hour <n>', 'synthetic events per tenant per hour', '60')
+      .option('--events-per-hour <n>', 'synthetic events per tenant per hour', positiveInteger, 60)
       .option('--no-audit-disabled-tenant', 'leave out the tenant whose audit log is off'),
-  ).action(async (options: EmbeddedCommandOptions & { tenants: string; seed: string; eventsPerHour: string; auditDisabledTenant: boolean }) => {
-    const healthy = Array.from({ length: Number(options.tenants) }, () => ({ scenario: 'healthy' as const }));
+  ).action(async (options: EmbeddedCommandOptions & { tenants: number; seed: string; eventsPerHour: number; auditDisabledTenant: boolean }) => {
+    const healthy = Array.from({ length: options.tenants }, () => ({ scenario: 'healthy' as const }));
     const tenants = options.auditDisabledTenant ? [...healthy, { scenario: 'audit-disabled' as const }] : healthy;
-    await runEmbeddedCommand({ seed: options.seed, tenants, eventsPerHour: Number(options.eventsPerHour) }, options, 'demo');
-  });
-}
-
-export function registerReplayCommand(program: Command): void {
-  addEmbeddedOptions(
-    program
-      .command('replay')
-      .description('The whole pipeline over recorded tenants (a fixtures folder) through the in-process simulator, into Kafka.')
-      .requiredOption('--fixtures <dir>', 'folder of recorded tenants (format: fixtures/README.md)'),
-  ).action(async (options: EmbeddedCommandOptions & { fixtures: string }) => {
-    await runEmbeddedCommand({ tenants: [], fixturesDir: options.fixtures }, options, 'replay');
+    await runEmbeddedCommand({ seed: options.seed, tenants, eventsPerHour: options.eventsPerHour }, options, 'demo');
   });
 }

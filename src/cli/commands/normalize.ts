@@ -8,11 +8,14 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { NormalizeContext } from '../../contracts/file-event.ts';
 import { fromFile, parseRecords } from '../../parse/records.ts';
+import { RecentEventIds } from '../../pipeline/recent-event-ids.ts';
 import { normalize } from '../../transform/normalize/index.ts';
 
 /** Used for records without OrganizationId when --tenant-id is not given. */
 export const UNKNOWN_TENANT = 'unknown';
 const EXAMPLES_PER_REASON = 3;
+/** Ids remembered to drop Microsoft's repeated records, across every input of one run (bounded like the pipeline's). */
+const REMEMBERED_IDS = 1_000_000;
 
 export interface NormalizeIo {
   stdout: Writable;
@@ -39,8 +42,9 @@ export function registerNormalizeCommand(program: Command): void {
       `
 Output:
   stdout  one FileEvent v1 per line (schema/file-event.v1.json), in input order
-  stderr  per input: events, filtered records by reason, rejected records by reason (with the
-          first few details), and parse errors (malformed JSON, with byte offsets)
+  stderr  per input: events, filtered records by reason (repeats of an event id already written,
+          in this input or an earlier one, as "duplicate", like the pipeline), rejected records by
+          reason (with the first few details), and parse errors (malformed JSON, with byte offsets)
 
 Exit status: 0 when every input was read (even if records were filtered or rejected);
              1 when an input could not be read.
@@ -66,6 +70,8 @@ export async function runNormalize(files: readonly string[], options: { tenantId
   const inputs = files.length === 0 ? ['-'] : files;
   const context: NormalizeContext = { tenantId: options.tenantId ?? UNKNOWN_TENANT, now: io.now };
   let status = 0;
+  // As the pipeline does: a record repeated within or across inputs is one event, the repeats counted.
+  const seen = new RecentEventIds(REMEMBERED_IDS);
   for (const input of inputs) {
     const label = input === '-' ? 'stdin' : input;
     const tally: Tally = { events: 0, filtered: new Map(), rejected: new Map(), malformed: { count: 0, examples: [] } };
@@ -78,7 +84,10 @@ export async function runNormalize(files: readonly string[], options: { tenantId
           continue;
         }
         const result = normalize(item.value, context);
-        if (result.kind === 'event') {
+        if (result.kind === 'event' && seen.has(result.event.event.id)) {
+          tally.filtered.set('duplicate', (tally.filtered.get('duplicate') ?? 0) + 1);
+        } else if (result.kind === 'event') {
+          seen.addAll([result.event.event.id]);
           if (options.tenantId !== undefined) result.event.o365.tenantId = options.tenantId;
           tally.events += 1;
           if (!io.stdout.write(`${JSON.stringify(result.event)}\n`)) await once(io.stdout, 'drain');

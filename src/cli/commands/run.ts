@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { ConfigError, loadConfigFile } from '../../config/load.ts';
 import { createConnector } from '../../runtime/connector.ts';
 import { createLogger } from '../../telemetry/logger.ts';
-import { exitNow, onShutdownSignals } from '../signals.ts';
+import { exitNow, exitSoon, onShutdownSignals } from '../signals.ts';
 
 export function registerRunCommand(program: Command): void {
   program
@@ -41,6 +41,7 @@ export function registerRunCommand(program: Command): void {
         // server and clients: close them, or the process stays up forever doing nothing, /healthz green.
         await connector.stop();
         release();
+        exitSoon(1);
         throw error;
       }
       if (startOutcome === 'stop-requested') {

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { createLogger } from '../../telemetry/logger.ts';
+import { integer } from '../option-parsers.ts';
 import { SCENARIOS, startSimulator, THROTTLE_STYLES, type Scenario, type TenantOptions, type ThrottleStyle } from '../../simulator/index.ts';
 
 interface SimulateFlags {
@@ -18,16 +19,11 @@ interface SimulateFlags {
   clientCertOut?: string;
   clientKeyOut?: string;
   tokenLifetimeSeconds?: number;
+  speed?: number;
   largeBlobBytes?: number;
   lateTailFraction?: number;
   clientId?: string;
   clientSecret?: string;
-}
-
-function integer(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('Expected a non-negative integer.');
-  return n;
 }
 
 function fraction(value: string): number {
@@ -59,6 +55,7 @@ export function registerSimulateCommand(program: Command): void {
     .option('--page-size <n>', 'listing entries per page (default 100)', integer)
     .option('--events-per-hour <n>', 'synthetic records per tenant per hour (default 60)', integer)
     .option('--fixtures <dir>', 'also serve the recorded tenants in this folder (fixtures/README.md)')
+    .option('--speed <factor>', 'simulated time runs this many times faster than the wall clock (late fixture blobs appear sooner)', Number)
     .option('--ca-out <file>', 'write the CA certificate (PEM) here')
     .option('--client-cert-out <file>', 'write the accepted client certificate (PEM) here')
     .option('--client-key-out <file>', 'write the client certificate private key (PEM) here')
@@ -84,6 +81,7 @@ export function registerSimulateCommand(program: Command): void {
         ...(flags.pageSize === undefined ? {} : { pageSize: flags.pageSize }),
         ...(flags.eventsPerHour === undefined ? {} : { eventsPerHour: flags.eventsPerHour }),
         ...(flags.fixtures === undefined ? {} : { fixturesDir: flags.fixtures }),
+        ...(flags.speed === undefined ? {} : { speedFactor: flags.speed }),
         ...(flags.tokenLifetimeSeconds === undefined ? {} : { tokenLifetimeSeconds: flags.tokenLifetimeSeconds }),
         ...(flags.lateTailFraction === undefined ? {} : { lateTail: { fraction: flags.lateTailFraction } }),
         ...(flags.clientId === undefined ? {} : { clientId: flags.clientId }),

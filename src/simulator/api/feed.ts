@@ -45,6 +45,13 @@ export async function handleFeed(ctx: SimContext, req: IncomingMessage, res: Ser
 
   if (endpoint === 'blob') {
     const contentId = decodeURIComponent(rest.slice('audit/'.length));
+    const redirect = ctx.faults.get(tenant.id).redirectBlobs;
+    if (redirect !== undefined) {
+      // As a misconfigured proxy or CDN would: empty body, Location elsewhere. Clients must not follow.
+      const location = redirect.location ?? `https://redirected.example.invalid/audit/${encodeURIComponent(contentId)}?sig=secret`;
+      res.writeHead(redirect.status, { Location: location, 'Content-Length': '0' }).end();
+      return redirect.status;
+    }
     const resolved = resolveBlob(ctx, tenant, contentId);
     if ('answer' in resolved) return send(ctx, res, resolved.answer);
     await streamBlob(ctx, tenant, resolved.entry, res);

@@ -13,9 +13,21 @@ const PAGE_TOKEN = /^(\d{13})R(\d{9})$/;
 
 /** The absolute contentUri of a blob (o365-api.md §1.8): `$` stays unescaped in the path. */
 export function contentUri(ctx: SimContext, tenant: Tenant, contentId: string): string {
-  const origin = ctx.faults.get(tenant.id).foreignContentUriOrigin ?? ctx.baseUrl;
-  return `${origin}/api/v1.0/${tenant.id}/activity/feed/audit/${contentId}`;
+  const faults = ctx.faults.get(tenant.id);
+  const origin = faults.foreignContentUriOrigin ?? ctx.baseUrl;
+  // Path tricks aim at another tenant's feed on the same host: a token must never follow them.
+  switch (faults.contentUriPathTrick) {
+    case 'encoded-slash':
+      return `${origin}/api/v1.0/${tenant.id}/activity/feed/..%2F..%2F..%2F${OTHER_TENANT}%2Factivity%2Ffeed%2Faudit/${contentId}`;
+    case 'dot-segment':
+      return `${origin}/api/v1.0/${tenant.id}/activity/feed/audit/../../../${OTHER_TENANT}/activity/feed/audit/${contentId}`;
+    default:
+      return `${origin}/api/v1.0/${tenant.id}/activity/feed/audit/${contentId}`;
+  }
 }
+
+/** The tenant the path tricks point at (no tenant of the simulator has this id). */
+export const OTHER_TENANT = '00000000-0000-4000-8000-0000000000ff';
 
 /** Blobs a listing shows, in availability order (§1.7 "in the order in which the aggregations become available"). */
 function visibleBlobs(tenant: Tenant, contentType: string, startMs: number, endMs: number, asOfMs: number): BlobEntry[] {

@@ -9,7 +9,7 @@ import { UTF8_BOM } from './catalog.ts';
  * files are read as recorded; only times are shifted so the newest blob sits at the simulator's start
  * time, which keeps the 7-day expiry and window rules meaningful whenever the fixture is replayed.
  */
-const tenantFileSchema = z.strictObject({
+export const tenantFileSchema = z.strictObject({
   tenantId: z.string().regex(/^[0-9a-f-]{36}$/i),
   name: z.string().min(1),
   plan: z.string().default('E3'),
@@ -17,16 +17,17 @@ const tenantFileSchema = z.strictObject({
   description: z.string().optional(),
 });
 
-const listingSchema = z.array(
-  z.strictObject({
-    contentId: z.string().min(1),
-    contentCreated: z.iso.datetime(),
-    /** Minutes after contentCreated before the blob is listed (late blobs, o365-api.md §2.5). */
-    availableAfterMinutes: z.number().nonnegative().default(0),
-    /** Blob file, relative to the tenant folder. */
-    file: z.string().min(1),
-  }),
-);
+export const listingEntrySchema = z.strictObject({
+  contentId: z.string().min(1),
+  contentCreated: z.iso.datetime(),
+  /** Minutes after contentCreated before the blob is listed (late blobs, o365-api.md §2.5). */
+  availableAfterMinutes: z.number().nonnegative().default(0),
+  /** Blob file, relative to the tenant folder. */
+  file: z.string().min(1),
+});
+export const listingSchema = z.array(listingEntrySchema);
+export type TenantFile = z.input<typeof tenantFileSchema>;
+export type ListingEntry = z.infer<typeof listingEntrySchema>;
 
 export interface FixtureTenant {
   tenantId: string;
@@ -49,6 +50,11 @@ export class FixtureCatalog implements BlobCatalog {
     this.#dir = dir;
     this.#blobs = [...blobs].sort((a, b) => a.contentCreated - b.contentCreated);
     this.#byId = new Map(blobs.map((b) => [b.contentId, b]));
+  }
+
+  /** Every recorded blob, listed yet or not, in contentCreated order (what a complete replay must collect). */
+  entries(): Array<BlobEntry & { file: string }> {
+    return this.#blobs.map(({ contentId, contentCreated, availableAt, file }) => ({ contentId, contentCreated, availableAt, file }));
   }
 
   blobsBetween(fromMs: number, toMs: number): BlobEntry[] {
@@ -107,6 +113,14 @@ export function loadFixtureTenant(dir: string, anchorMs: number, shiftToNow = tr
 
 /** Every tenant folder under `root` (a folder is a tenant when it holds tenant.json). */
 export function loadFixtureTenants(root: string, anchorMs: number, shiftToNow = true): FixtureTenant[] {
-  const dirs = existsSync(join(root, 'tenant.json')) ? [root] : readdirSync(root).map((d) => join(root, d)).filter((d) => statSync(d).isDirectory() && existsSync(join(d, 'tenant.json')));
-  return dirs.sort().map((d) => loadFixtureTenant(d, anchorMs, shiftToNow));
+  return fixtureTenantDirs(root).map((d) => loadFixtureTenant(d, anchorMs, shiftToNow));
+}
+
+/** The tenant folders under `root`: `root` itself when it holds tenant.json, else its sub-folders that do, sorted. */
+export function fixtureTenantDirs(root: string): string[] {
+  if (!existsSync(root)) throw new Error(`Fixture folder ${root} does not exist.`);
+  if (existsSync(join(root, 'tenant.json'))) return [root];
+  const dirs = readdirSync(root).map((d) => join(root, d)).filter((d) => statSync(d).isDirectory() && existsSync(join(d, 'tenant.json')));
+  if (dirs.length === 0) throw new Error(`Fixture folder ${root} holds no recorded tenant (a folder with tenant.json; format: fixtures/README.md).`);
+  return dirs.sort();
 }

@@ -1,4 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { TokenFault } from '../faults.ts';
 import { findTenant, apiResources, type SimContext } from '../context.ts';
 import { readBody, sendJson } from '../http-util.ts';
 import { ACTIVITY_FEED_READ } from './access-token.ts';
@@ -14,6 +16,14 @@ const OIDC_SCOPES = new Set(['openid', 'profile', 'offline_access', 'email']);
  */
 export async function handleToken(ctx: SimContext, req: IncomingMessage, res: ServerResponse, tenantSegment: string, v1: boolean): Promise<number> {
   const form = new URLSearchParams(await readBody(req));
+  const faultTenant = findTenant(ctx, tenantSegment);
+  if (faultTenant !== undefined) {
+    // Wall-clock time, so a frozen test clock does not hang it.
+    const delay = ctx.faults.delayFor(faultTenant.id, 'token');
+    if (delay > 0) await sleep(delay);
+    const fault = ctx.faults.get(faultTenant.id).tokenAnswer;
+    if (fault !== undefined) return sendTokenFault(res, fault);
+  }
   const outcome = await issue(ctx, form, tenantSegment, v1);
   if ('status' in outcome) {
     sendJson(res, ctx.clock, outcome.status, outcome.body);
@@ -21,6 +31,27 @@ export async function handleToken(ctx: SimContext, req: IncomingMessage, res: Se
   }
   sendJson(res, ctx.clock, 200, outcome.json);
   return 200;
+}
+
+/** Answers a token request the way a broken proxy, captive portal or outage would (FaultSpec.tokenAnswer). */
+function sendTokenFault(res: ServerResponse, fault: TokenFault): number {
+  switch (fault) {
+    case 'redirect-307':
+    case 'redirect-302': {
+      const status = fault === 'redirect-307' ? 307 : 302;
+      res.writeHead(status, { Location: 'https://login.redirected.example.invalid/common/oauth2/v2.0/token', 'Content-Length': '0' }).end();
+      return status;
+    }
+    case 'html-500':
+      res.writeHead(500, { 'Content-Type': 'text/html; charset=utf-8' }).end('<html><body><h1>500 Internal Server Error</h1></body></html>');
+      return 500;
+    case 'empty-200':
+      res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': '0' }).end();
+      return 200;
+    case 'no-access-token-200':
+      res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8' }).end(JSON.stringify({ token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599 }));
+      return 200;
+  }
 }
 
 async function issue(ctx: SimContext, form: URLSearchParams, tenantSegment: string, v1: boolean): Promise<EntraError | { json: Record<string, unknown> }> {

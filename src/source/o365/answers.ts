@@ -1,4 +1,5 @@
 import { ConnectorError, type Stage } from '../../contracts/errors.ts';
+import { withoutQuery } from './url-check.ts';
 
 /**
  * Turns a non-2xx answer of the Management Activity API into a ConnectorError with a stable code.
@@ -22,6 +23,7 @@ export const API_ERRORS = {
   transport: 'API_TRANSPORT',
   foreignHost: 'API_FOREIGN_HOST',
   pageLoop: 'API_PAGE_LOOP',
+  redirected: 'API_REDIRECTED',
 } as const;
 
 export interface Answer {
@@ -73,6 +75,12 @@ export function classifyAnswer(answer: Answer, stage: Stage, nowMs: number): Con
       retryAfterSeconds,
     });
 
+  // Redirects are never followed: the bearer token would go along to wherever Location points.
+  if (status >= 300 && status < 400) {
+    const location = answer.headers['location'];
+    const target = Array.isArray(location) ? location[0] : location;
+    return make(API_ERRORS.redirected, `Answered with a redirect${target === undefined ? '' : ` to ${withoutQuery(target)}`}, which is never followed`, false);
+  }
   if (/Tenant\s+\S+\s+does not exist/i.test(body)) {
     return make(API_ERRORS.auditDisabled, 'Audit log search is off for this tenant (or the tenant is unknown): a tenant admin must turn on audit log search in Microsoft Purview', false);
   }

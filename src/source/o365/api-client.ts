@@ -8,7 +8,8 @@ import { retryDelayMs } from '../../util/backoff.ts';
 import { API_ERRORS, classifyAnswer } from './answers.ts';
 import type { TenantEndpoints } from './endpoints.ts';
 import type { RateBudget } from './rate-budget.ts';
-import type { TokenProvider } from './token-provider.ts';
+import { assertBearer, type TokenProvider } from './token-provider.ts';
+import { checkUrl } from './url-check.ts';
 
 export interface ApiClientOptions {
   endpoints: TenantEndpoints;
@@ -130,24 +131,19 @@ export class ManagementApiClient {
     });
   }
 
-  /** Refuses any URL off the tenant's API origin or feed path; the token must never follow it. */
+  /** Refuses any URL off the tenant's API origin or feed path (canonical check, url-check.ts); the token must never follow it. */
   #checkedUrl(raw: string, kind: 'contentUri' | 'nextPageUri'): string {
-    let url: URL | undefined;
-    try {
-      url = new URL(raw);
-    } catch {
-      url = undefined;
-    }
-    const feedPath = new URL(this.#o.endpoints.feedBaseUrl).pathname.toLowerCase();
-    if (url === undefined || url.origin !== this.#o.endpoints.apiOrigin || !url.pathname.toLowerCase().startsWith(`${feedPath}/`)) {
-      this.#o.metrics.foreignHostRefused.inc({ tenant: this.tenantId, kind });
-      this.#o.logger.warn({ kind, host: url?.host ?? 'unparsable', expectedOrigin: this.#o.endpoints.apiOrigin }, 'Refused a URL outside the tenant API host; the token was not sent');
-      throw new ConnectorError(API_ERRORS.foreignHost, `${kind} points outside ${this.#o.endpoints.apiOrigin}: ${url?.origin ?? 'unparsable URL'}`, {
-        stage: kind === 'contentUri' ? 'download' : 'listing',
-        retriable: false,
-      });
-    }
-    return url.toString();
+    const { apiOrigin, feedBaseUrl } = this.#o.endpoints;
+    const basePath = new URL(feedBaseUrl).pathname;
+    const check = checkUrl(raw, { origin: apiOrigin, basePath });
+    if (check.ok) return check.url;
+    const expected = `${apiOrigin}${basePath}/…`;
+    this.#o.metrics.foreignHostRefused.inc({ tenant: this.tenantId, kind });
+    this.#o.logger.warn({ kind, url: check.shown, refusal: check.refusal, expected }, 'Refused a URL outside the tenant API host; the token was not sent');
+    throw new ConnectorError(API_ERRORS.foreignHost, `${kind} ${check.shown} refused (${check.reason}): expected a URL under ${expected}`, {
+      stage: kind === 'contentUri' ? 'download' : 'listing',
+      retriable: false,
+    });
   }
 
   #observeServerDate(date: string | undefined): void {
@@ -176,7 +172,8 @@ export class ManagementApiClient {
     let forceRefresh = false;
     for (let attempt = 1; ; attempt += 1) {
       await this.#o.budget.take(signal);
-      const token = await this.#o.tokens.getToken({ forceRefresh });
+      // Never a call with an empty or malformed bearer, whatever the provider returned.
+      const token = assertBearer(await this.#o.tokens.getToken({ forceRefresh }), this.tenantId);
       const started = clock.now();
       let error: ConnectorError;
       try {

@@ -2,6 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { ConfidentialClientApplication, type INetworkModule, type NodeAuthOptions } from '@azure/msal-node';
 import { ConnectorError } from '../../contracts/errors.ts';
 import type { TenantEndpoints } from './endpoints.ts';
+import { TokenEndpointError } from './msal-network.ts';
 
 /** Gives a bearer token for one tenant. msal caches it and refreshes it shortly before expiry. */
 export interface TokenProvider {
@@ -64,13 +65,27 @@ export function createMsalTokenProvider(options: MsalTokenProviderOptions): Toke
           scopes: [endpoints.scope],
           skipCache: request.forceRefresh === true,
         });
-        if (result === null) throw new Error('msal returned no token');
-        return result.accessToken;
+        return assertBearer(result?.accessToken, endpoints.tenantId);
       } catch (error) {
         throw mapAuthError(error, endpoints.tenantId);
       }
     },
   };
+}
+
+/** The token endpoint answered something that is not a token (redirect, HTML, empty or incomplete JSON). */
+export const AUTH_BAD_ANSWER = 'AUTH_BAD_ANSWER';
+
+// RFC 6750 b64token: what a bearer may look like. Anything else (empty, spaces, CR/LF) is never sent.
+const BEARER = /^[A-Za-z0-9\-._~+/]+=*$/;
+
+/** The token, or an auth failure when it is empty or malformed: no API call ever carries `Bearer ` alone. */
+export function assertBearer(token: string | undefined, tenantId: string): string {
+  if (token !== undefined && BEARER.test(token)) return token;
+  throw new ConnectorError(AUTH_BAD_ANSWER, `The token endpoint for tenant ${tenantId} returned ${token === undefined || token === '' ? 'no' : 'a malformed'} access token; no API call was made with it`, {
+    stage: 'auth',
+    retriable: false,
+  });
 }
 
 /**
@@ -79,6 +94,16 @@ export function createMsalTokenProvider(options: MsalTokenProviderOptions): Toke
  */
 export function mapAuthError(error: unknown, tenantId: string): ConnectorError {
   if (error instanceof ConnectorError) return error;
+  if (error instanceof TokenEndpointError) {
+    // Unreachable or a 5xx page heals by itself; a redirect or a body that is no token needs a look at the configuration.
+    const transient = error.problem === 'unavailable' || error.problem === 'unreachable';
+    return new ConnectorError(transient ? 'AUTH_UNAVAILABLE' : AUTH_BAD_ANSWER, `The token endpoint gave no token: ${error.errorMessage}`, {
+      stage: 'auth',
+      retriable: transient,
+      httpStatus: error.httpStatus,
+      cause: error,
+    });
+  }
   const text = describe(error);
   const aadsts = /AADSTS(\d+)/.exec(text)?.[0];
   const fail = (code: string, message: string, retriable = false): ConnectorError =>

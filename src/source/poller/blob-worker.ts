@@ -15,23 +15,15 @@ interface BlobState {
   item: ContentListing;
   ref: BlobRef;
   spooled: SpooledBlob | undefined;
-  notFound: number;
+  /** Failed attempts by error code: each permanent condition has its own bound (blob-failure.ts). */
+  failures: BlobFailureHistory;
   attempt: number;
 }
 import type { Logger } from '../../telemetry/logger.ts';
 import { retryDelayMs } from '../../util/backoff.ts';
-import type { SpooledBlob } from '../blob-spool.ts';
-import { API_ERRORS } from '../o365/answers.ts';
+import { SPOOL_UNAVAILABLE, type SpooledBlob } from '../blob-spool.ts';
+import { BlobFailureHistory } from './blob-failure.ts';
 import type { TenantPollerDeps } from './tenant-poller.ts';
-
-/** Blob answers that will not get better with retries: dead-letter, count, commit past. */
-const PERMANENT_BLOB_ERRORS = new Set<string>([API_ERRORS.contentExpired, API_ERRORS.foreignHost, 'INTERNAL']);
-const NOT_FOUND_ATTEMPTS = 5;
-const BLOB_REJECT_REASONS: Record<string, string> = {
-  [API_ERRORS.contentExpired]: 'content-expired',
-  [API_ERRORS.foreignHost]: 'foreign-host',
-  INTERNAL: 'internal-error',
-};
 
 export interface BlobWorkerContext {
   deps: TenantPollerDeps;
@@ -46,6 +38,8 @@ export interface BlobWorkerContext {
   onSinkTrouble: (error: ConnectorError) => void;
   /** Sweep seam (issue 12): the blob's unit committed (delivered or dead-lettered). */
   onBlobDone?: (blob: BlobRef) => void;
+  /** The spool directory could not be written: the tenant shows it until the spool works again. */
+  onSpoolTrouble?: (error: ConnectorError) => void;
 }
 
 /**
@@ -71,7 +65,7 @@ export class BlobWorker {
   async process(item: ContentListing, stop: AbortSignal, slot: Slot = (step) => step()): Promise<void> {
     const { metrics, clock } = this.#d;
     const ref: BlobRef = { tenantId: this.#d.tenantId, contentId: item.contentId, contentUri: item.contentUri, contentCreated: item.contentCreated };
-    const blob: BlobState = { item, ref, spooled: undefined, notFound: 0, attempt: 0 };
+    const blob: BlobState = { item, ref, spooled: undefined, failures: new BlobFailureHistory(), attempt: 0 };
     metrics.inflightBlobs.inc();
     try {
       for (;;) {
@@ -129,15 +123,17 @@ export class BlobWorker {
     const tenant = this.#d.tenantId;
     if (stop.aborted && !isConnectorError(error)) return false;
     const mapped = toConnectorError(error);
-    if (mapped.code === 'SINK_FENCED') {
+    // Which failures end the blob, and when: blob-failure.ts.
+    const verdict = blob.failures.judge(mapped);
+    if (verdict.action === 'fatal') {
       this.#d.onFatal(mapped);
       return false;
     }
-    if (mapped.code === API_ERRORS.contentNotFound) blob.notFound += 1;
-    if (PERMANENT_BLOB_ERRORS.has(mapped.code) || blob.notFound >= NOT_FOUND_ATTEMPTS) {
-      await this.#rejectUntilCommitted(blob.ref, mapped, stop);
+    if (verdict.action === 'reject') {
+      await this.#rejectUntilCommitted(blob.ref, mapped, verdict.reason, stop);
       return false;
     }
+    if (mapped.code === SPOOL_UNAVAILABLE) this.#c.onSpoolTrouble?.(mapped);
     // A blob that failed to download or parse is fetched again; one that Kafka refused is kept.
     if (mapped.stage !== 'sink' && blob.spooled !== undefined) {
       await blob.spooled.release();
@@ -171,10 +167,9 @@ export class BlobWorker {
   }
 
   /** Dead-letters an unreadable blob; only Kafka trouble can delay that, so it retries until it lands or we stop. */
-  async #rejectUntilCommitted(ref: BlobRef, cause: ConnectorError, stop: AbortSignal): Promise<void> {
+  async #rejectUntilCommitted(ref: BlobRef, cause: ConnectorError, reason: string, stop: AbortSignal): Promise<void> {
     const { metrics, clock, settings } = this.#d;
     const tenant = this.#d.tenantId;
-    const reason = BLOB_REJECT_REASONS[cause.code] ?? 'content-not-found';
     for (let attempt = 1; !stop.aborted; attempt += 1) {
       try {
         await rejectBlob(ref, reason, cause.message, { sink: this.#d.sink, cursor: this.#c.cursor, sideRecords: this.#d.sideRecords });
@@ -182,7 +177,7 @@ export class BlobWorker {
         metrics.deadLetters.inc({ tenant, reason });
         // Whatever the reason, the blob's records were not collected: that is data loss, said out loud.
         metrics.dataLoss.inc({ tenant, reason });
-        this.#c.log.error({ contentId: ref.contentId, reason }, 'Content blob could not be collected; dead-lettered and counted as data loss');
+        this.#c.log.error({ contentId: ref.contentId, reason, code: cause.code, err: cause.message }, 'Content blob could not be collected; dead-lettered and counted as data loss');
         this.#c.onBlobDone?.(ref);
         this.#c.onCommitted();
         return;

@@ -19,6 +19,7 @@ import { API_ERRORS } from '../o365/answers.ts';
 import type { ListingWindow } from '../o365/api-client.ts';
 import { parseListingTime, type LiveCollector, type TenantSweep } from '../sweep/tenant-sweep.ts';
 import { BlobWorker, toConnectorError, type BlobWorkerContext } from './blob-worker.ts';
+import { WAITING_FOR_A_HUMAN, WaitingLogPolicy } from './waiting-log.ts';
 import { planWindow } from './window-planner.ts';
 import { describeStatus, statusForError, TENANT_STATUSES, type TenantStatus, type TenantStatusName } from './tenant-status.ts';
 
@@ -95,6 +96,7 @@ export class TenantPoller {
   #draining = false;
   #status: TenantStatus;
   #subscribed = false;
+  readonly #waitingLog = new WaitingLogPolicy();
 
   constructor(deps: TenantPollerDeps) {
     this.#d = deps;
@@ -133,6 +135,9 @@ export class TenantPoller {
     this.#cursor = cursor;
     this.#worker = new BlobWorker(this.#workerContext(tracker, cursor, () => this.#afterCommit()));
     this.#cursorTask = new CoalescingTask(() => this.#saveCursor(), (error) => this.#log.warn({ err: error }, 'Saving the cursor failed; it will be saved with the next progress'));
+    // Exported from the start, so a tenant that never commits (stuck in an error) still shows its lag.
+    this.#d.metrics.cursorLag.set({ tenant: this.#d.tenantId }, (clock.now() - tracker.lowerBoundMs()) / 1000);
+    this.#d.metrics.tenantLastSuccess.set({ tenant: this.#d.tenantId }, clock.now() / 1000);
     this.#log.info({ lowerBound: initial.lowerBound, resumed: stored !== undefined }, 'Tenant poller started');
     if (settings.startDelayMs !== undefined && settings.startDelayMs > 0) await clock.sleep(settings.startDelayMs, stop).catch(() => undefined);
     const sweeping = this.#startSweep(initial.done, stop);
@@ -141,7 +146,9 @@ export class TenantPoller {
       try {
         const caughtUp = await this.#pollOnce(stop);
         failures = 0;
-        if (this.#status.status !== 'healthy') this.#setStatus('healthy');
+        // A spool failure is cleared by the spool working again, not by a listing that worked.
+        const spoolStill = this.#status.status === 'spool-unavailable' && this.#d.spool.problem() !== undefined;
+        if (this.#status.status !== 'healthy' && !spoolStill) this.#setStatus('healthy');
         if (caughtUp) await clock.sleep(settings.pollIntervalMs, stop);
       } catch (error) {
         if (stop.aborted) break;
@@ -154,7 +161,7 @@ export class TenantPoller {
           maxMs: settings.maxBackoffMs,
           ...(this.#d.random ? { random: this.#d.random } : {}),
         });
-        this.#log.warn({ code: mapped.code, status: this.#status.status, delayMs: delay, err: mapped.message }, 'Polling failed; backing off');
+        this.#logPollFailure(mapped, delay);
         await clock.sleep(delay, stop).catch(() => undefined);
       }
     }
@@ -169,7 +176,16 @@ export class TenantPoller {
 
   #workerContext(tracker: CheckpointTracker, cursor: TenantCursor, onCommitted: () => void): BlobWorkerContext {
     const delivered = this.#d.delivered;
-    const context: BlobWorkerContext = { deps: this.#d, key: this.#key, tracker, cursor, log: this.#log, onCommitted, onSinkTrouble: (error) => this.#setStatus('degraded', error) };
+    const context: BlobWorkerContext = {
+      deps: this.#d,
+      key: this.#key,
+      tracker,
+      cursor,
+      log: this.#log,
+      onCommitted,
+      onSinkTrouble: (error) => this.#setStatus('degraded', error),
+      onSpoolTrouble: (error) => this.#setStatus('spool-unavailable', error),
+    };
     if (delivered === undefined) return context;
     const blobOf = (ref: BlobRef): DeliveredBlob => ({ contentId: ref.contentId, createdMs: parseListingTime(ref.contentCreated ?? '') });
     const side = this.#d.sideRecords;
@@ -285,6 +301,7 @@ export class TenantPoller {
   #afterCommit(): void {
     const tracker = this.#requireTracker();
     this.#d.metrics.checkpointCommits.inc({ tenant: this.#d.tenantId });
+    this.#d.metrics.tenantLastSuccess.set({ tenant: this.#d.tenantId }, this.#d.clock.now() / 1000);
     this.#d.metrics.cursorLag.set({ tenant: this.#d.tenantId }, (this.#d.clock.now() - tracker.lowerBoundMs()) / 1000);
     if (!this.#d.sink.transactional) this.#cursorTask?.request();
   }
@@ -327,6 +344,19 @@ export class TenantPoller {
       const fields = { status, previous, action: this.#status.action, code: error?.code };
       if (status === 'healthy' || status === 'stopped' || status === 'starting') this.#log.info(fields, 'Tenant status changed');
       else this.#log.warn(fields, 'Tenant status changed');
+    }
+  }
+
+  /** Loud for trouble that may heal; for a tenant waiting for an admin, reminders at a growing gap (waiting-log.ts). */
+  #logPollFailure(error: ConnectorError, delayMs: number): void {
+    const fields = { code: error.code, status: this.#status.status, delayMs };
+    if (this.#waitingLog.level(this.#status.status, this.#d.clock.now()) === 'debug') {
+      this.#log.debug({ ...fields, err: error.message }, 'Polling failed; backing off');
+    } else if (WAITING_FOR_A_HUMAN.has(this.#status.status)) {
+      this.#log.debug({ ...fields, err: error.message }, 'Polling failed; backing off');
+      this.#log.warn({ ...fields, action: this.#status.action }, 'Tenant still waiting for an admin; see its status for what to do');
+    } else {
+      this.#log.warn({ ...fields, err: error.message }, 'Polling failed; backing off');
     }
   }
 

@@ -1,4 +1,5 @@
 import type { ConnectorError } from '../../contracts/errors.ts';
+import { SPOOL_UNAVAILABLE } from '../blob-spool.ts';
 import { API_ERRORS } from '../o365/answers.ts';
 
 /**
@@ -16,6 +17,8 @@ export const TENANT_STATUSES = [
   'subscription-disabled',
   'degraded',
   'stopped',
+  'token-endpoint-failed',
+  'spool-unavailable',
 ] as const;
 
 export type TenantStatusName = (typeof TENANT_STATUSES)[number];
@@ -37,6 +40,10 @@ const ACTIONS: Partial<Record<TenantStatusName, string>> = {
   'auth-failed': 'Check the client secret or certificate configured for the connector application.',
   'subscription-disabled': 'An admin disabled the Audit.SharePoint subscription; the connector re-enables it when allowed.',
   throttled: 'Microsoft is throttling this tenant; the connector slows down and catches up by itself.',
+  'token-endpoint-failed':
+    'The token endpoint answered without a usable token (redirect, error page, empty or incomplete answer) or could not be reached: check endpoints.loginBaseUrl, the cloud, proxies and the network. The connector retries with backoff.',
+  'spool-unavailable':
+    'The spool directory (connector.spoolDirectory, or the system temp directory) cannot be written: check that it exists, is a writable directory and that the disk has space. Collection resumes by itself once it can write again.',
   degraded: 'Transient errors; the connector retries with backoff. See the logs for the error code.',
 };
 
@@ -53,6 +60,11 @@ export function statusForError(error: ConnectorError): TenantStatusName {
     case 'AUTH_BAD_CERTIFICATE':
     case 'AUTH_FAILED':
       return 'auth-failed';
+    case 'AUTH_BAD_ANSWER':
+    case 'AUTH_UNAVAILABLE':
+      return 'token-endpoint-failed';
+    case SPOOL_UNAVAILABLE:
+      return 'spool-unavailable';
     case API_ERRORS.subscriptionDisabled:
       return 'subscription-disabled';
     case API_ERRORS.throttled:

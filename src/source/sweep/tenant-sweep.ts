@@ -122,7 +122,7 @@ export class TenantSweep {
         // contentCreated is Microsoft's time: lateness by its clock too.
         const latenessMs = clock.now() + offset() - createdMs;
         const lateness = latenessBucket(latenessMs);
-        metrics.lateBlobs.inc({ tenant: tenantId, lateness });
+        metrics.lateBlobs.inc({ lateness });
         this.#log.info(
           { contentId: item.contentId, contentCreated: item.contentCreated, latenessSeconds: Math.round(latenessMs / 1000), lateness },
           'Collected a blob Microsoft listed later than the window overlap',

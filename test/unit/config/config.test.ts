@@ -25,7 +25,7 @@ describe('loadConfigFile', () => {
     expect(config.kafka.topics).toEqual({ events: 'onedrive.file-events.v1', deadLetter: 'onedrive.dead-letter.v1', cursors: 'onedrive.cursors.v1', publishedIds: 'onedrive.published-ids.v1', sweepDigests: 'onedrive.sweep-digests.v1' });
     expect(config.connector.sweep).toEqual({ enabled: true, intervalMinutes: 360, startupSpreadSeconds: 600, maxConcurrentBlobs: 2 });
     expect(config.endpoints).toEqual({});
-    expect(config.metrics).toEqual({ enabled: true, host: '0.0.0.0', port: 9464 });
+    expect(config.metrics).toEqual({ enabled: true, host: '0.0.0.0', port: 9464, perTenantDetail: false });
     expect(config.log.level).toBe('info');
     expect(config.auth.clientSecret).toEqual({ env: 'ONEDRIVE_CONNECTOR_TEST_SECRET' });
   });

@@ -45,6 +45,21 @@ describe('recorded tenants (fixtures/README.md)', () => {
     expect(truth.servedRecords).toBe(61);
   });
 
+  it('runs on a compressed clock with speedFactor: time and token lifetimes scale, so late blobs come sooner', async () => {
+    t = await startTestSim({ tenants: [], fixturesDir: FIXTURES, speedFactor: 3600 });
+    const tenant = t.sim.tenants[0]!;
+    const before = t.sim.clock.now();
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    // 50 ms of wall clock are at least 50 × 3600 ms of simulator time.
+    expect(t.sim.clock.now() - before).toBeGreaterThanOrEqual(50 * 3600);
+    const body = new URLSearchParams({ grant_type: 'client_credentials', client_id: t.sim.clientId, client_secret: t.sim.clientSecret, scope: t.sim.scope });
+    const reply = await t.call('POST', t.sim.tokenUrl(tenant.id), { body: body.toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect(reply.json()).toMatchObject({ expires_in: 3599 * 3600 });
+    const recorded = t.sim.recordedBlobs(tenant.id)!;
+    expect(recorded.map((b) => [b.file, (b.availableAt - b.contentCreated) / 60_000])).toEqual([['blobs/blob-1.json', 0], ['blobs/blob-2.json', 0], ['blobs/blob-3.json', 180], ['blobs/blob-4.json', 0]]);
+    expect(recorded.reduce((n, b) => n + [...b.records()].length, 0)).toBe(61);
+  });
+
   it.skipIf(!existsSync(SAMPLES))('replays the public samples from shared/samples unmodified (one blob per file)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sim-samples-'));
     try {

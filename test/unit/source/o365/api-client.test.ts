@@ -59,7 +59,7 @@ function setup(overrides: Partial<ApiClientOptions> & { clock?: ManualClock } = 
   const api = new FakeHost(agent, ORIGIN);
   const foreign = new FakeHost(agent, FOREIGN);
   const tokens = new FakeTokens();
-  const metrics = createMetrics(new Registry());
+  const metrics = createMetrics(new Registry(), { perTenantDetail: true });
   const client = new ManagementApiClient({
     endpoints,
     publisherIdentifier: PUBLISHER,

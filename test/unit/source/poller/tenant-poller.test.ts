@@ -82,7 +82,7 @@ async function startPoller(feed: FakeFeed, options: HarnessOptions = {}): Promis
   sink.failDeadLetters = options.failDeadLetters;
   const store = new AuditedStore(audit, () => clock.now(), options.backing);
   await store.start();
-  const metrics = createMetrics(new Registry());
+  const metrics = createMetrics(new Registry(), { perTenantDetail: true });
   const fatal: ConnectorError[] = [];
   const poller = new TenantPoller({
     tenantId: TENANT,
