@@ -154,13 +154,14 @@ export class ConnectorProcess {
   }
 
   /**
-   * Caught up: every tenant committed a cursor whose lower bound is past the simulator's present,
-   * i.e. nothing is pending and the listing went past the newest blob. The lag gauge is measured at
-   * commit time, which happens on every poll (2 s), hence the 5 s of slack.
+   * Caught up: every tenant committed a cursor whose lower bound has reached the simulator's present,
+   * i.e. nothing is pending and the listing went past the newest blob. cursor_lag_seconds is now
+   * minus the committed lower bound, measured at scrape time; a lower bound at the (frozen) present
+   * is floored to the second, hence 2 s of slack.
    */
   caughtUp(progress: Progress | undefined): boolean {
     if (progress === undefined) return false;
-    const maxLagSeconds = (progress.atMs - this.#options.simNowMs) / 1000 - 5;
+    const maxLagSeconds = (progress.atMs - this.#options.simNowMs) / 1000 + 2;
     return this.#options.tenants.every((t) => {
       const lag = progress.lagSeconds.get(t);
       return lag !== undefined && lag < maxLagSeconds && progress.status.get(t) === 'healthy';
