@@ -92,6 +92,7 @@ export function embeddedConfig(sim: RunningSimulator, options: Pick<EmbeddedRunO
         registry: `${options.topicPrefix}tenants.v1`,
         connectionStatus: `${options.topicPrefix}connection-status.v1`,
         drives: `${options.topicPrefix}drives.v1`,
+        sweepDigests: `${options.topicPrefix}sweep-digests.v1`,
       },
       // Per run: runs sharing a broker would otherwise fence each other's transactional producer.
       transactionalIdPrefix: `${options.topicPrefix}connector`,

@@ -121,6 +121,22 @@ const connectorSchema = z.strictObject({
    * anyway, so this costs nothing but a slightly longer re-listing.
    */
   idleCursorSaveIntervalSeconds: z.number().int().positive().default(300),
+  /**
+   * Reconciliation sweep (issue 12, docs/delivery-guarantees.md): re-lists the 7 days the API keeps,
+   * below the overlap, and collects blobs Microsoft listed too late for it. Uses the tenant's quota
+   * only when live polling leaves some over.
+   */
+  sweep: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Time between a tenant's sweeps; tenants are spread over it. */
+      intervalMinutes: z.number().positive().max(7 * 24 * 60).default(360),
+      /** After downtime, overdue sweeps start spread over this. */
+      startupSpreadSeconds: z.number().min(0).default(600),
+      /** Late blobs one tenant's sweep collects at once. */
+      maxConcurrentBlobs: z.number().int().positive().default(2),
+    })
+    .prefault({}),
 });
 
 /** TLS to the brokers with our own trust and identity; any of it implies TLS. */
@@ -173,6 +189,8 @@ const kafkaSchema = z.strictObject({
       connectionStatus: z.string().min(1).default('onedrive.connection-status.v1'),
       /** Drives seen so far (compacted, key = drive key). */
       drives: z.string().min(1).default('onedrive.drives.v1'),
+      /** Reconciliation sweep: digests of delivered blobs and sweep state (deleted by time after 8 days). */
+      sweepDigests: z.string().min(1).default('onedrive.sweep-digests.v1'),
     })
     .prefault({}),
   compression: z.enum(['none', 'gzip']).default('gzip'),

@@ -12,6 +12,8 @@ export interface TopicLayout {
   registry?: string | undefined;
   drives?: string | undefined;
   connectionStatus?: string | undefined;
+  /** Reconciliation sweep: delivered-blob digests and sweep state, deleted by time (see digest-record.ts). */
+  sweepDigests?: string | undefined;
   partitions: number;
   replicationFactor: number;
 }
@@ -36,6 +38,8 @@ export async function ensureTopics(kafka: Kafka, layout: TopicLayout): Promise<{
         : [{ topic: layout.publishedIds, configEntries: [{ name: 'retention.ms', value: String(layout.publishedIdsRetentionMs ?? 172_800_000) }] }]),
       ...[layout.registry, layout.drives].filter((t) => t !== undefined).map((topic) => ({ topic, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] })),
       ...(layout.connectionStatus === undefined ? [] : [{ topic: layout.connectionStatus, configEntries: [] }]),
+      // 8 days: the 7 the API keeps plus a day, so a digest outlives every blob it can be asked about.
+      ...(layout.sweepDigests === undefined ? [] : [{ topic: layout.sweepDigests, configEntries: [{ name: 'retention.ms', value: String(8 * 86_400_000) }] }]),
     ];
     const missing = wanted.filter((t) => !existing.has(t.topic));
     if (missing.length > 0) {

@@ -9,6 +9,8 @@ export interface BlobRef {
   tenantId: string;
   contentId: string;
   contentUri: string;
+  /** The listing's contentCreated, for side records that file the blob by day (sweep digests). */
+  contentCreated?: string;
 }
 
 /**

@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import pLimit from 'p-limit';
 import type { Agent } from 'undici';
+import { AUDIT_SHAREPOINT } from '../contracts/audit-record.ts';
 import type { CheckpointStore } from '../contracts/checkpoint.ts';
+import type { DeliveredLog } from '../contracts/delivered-log.ts';
 import { systemClock, type Clock } from '../contracts/clock.ts';
 import { ConnectorError } from '../contracts/errors.ts';
 import type { KeyedRecord, Sink } from '../contracts/sink.ts';
@@ -17,8 +19,8 @@ import type { ConnectionStatus } from '../lifecycle/state-machine.ts';
 import { Supervisor, type StatusEvent, type TenantRuntimeFactory } from '../lifecycle/supervisor.ts';
 import { verifyAccess } from '../lifecycle/verify.ts';
 import { tenantStatusOf } from '../lifecycle/reasons.ts';
-import { AUDIT_SHAREPOINT } from '../contracts/audit-record.ts';
 import { KafkaCheckpointStore } from '../kafka/checkpoint-store.ts';
+import { createKafkaDeliveredLog } from '../kafka/digest-store.ts';
 import { loadPublishedIds } from '../kafka/published-ids.ts';
 import { RecentEventIds } from '../pipeline/recent-event-ids.ts';
 import { createKafka } from '../kafka/client.ts';
@@ -35,6 +37,7 @@ import { countTokenRequests } from '../source/o365/token-metrics.ts';
 import { RateBudget } from '../source/o365/rate-budget.ts';
 import { createMsalTokenProvider, type ClientCredential } from '../source/o365/token-provider.ts';
 import { TenantPoller, type TenantPollerDeps } from '../source/poller/tenant-poller.ts';
+import { TenantSweep } from '../source/sweep/tenant-sweep.ts';
 import type { TenantStatus } from '../source/poller/tenant-status.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { createMetrics, enableProcessMetrics, type Metrics } from '../telemetry/metrics.ts';
@@ -54,6 +57,8 @@ export interface ConnectorDeps {
   store?: CheckpointStore;
   /** lifecycle seam: replaces the Kafka tenant registry (unit tests); defaults to in-memory when `sink` is replaced. */
   registry?: TenantRegistry;
+  /** Replace the Kafka digests of the reconciliation sweep (unit tests); with `sink` but without this, no sweep runs. */
+  delivered?: DeliveredLog;
 }
 
 export interface Connector {
@@ -142,6 +147,19 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
     });
   const store = deps.store ?? new KafkaCheckpointStore({ kafka, topic: config.kafka.topics.cursors, readDeadlineMs: 120_000, logger });
 
+  const sweepOn = c.sweep.enabled && (deps.delivered !== undefined || deps.sink === undefined);
+  const delivered = !sweepOn
+    ? undefined
+    : (deps.delivered ??
+      createKafkaDeliveredLog({
+        kafka,
+        topic: config.kafka.topics.sweepDigests,
+        tenants: new Set(config.tenants.map((t) => t.id)),
+        readDeadlineMs: 300_000,
+        logger,
+        now: () => clock.now(),
+      }));
+
   const memory = new ByteBudget(c.maxInflightBytes, (used) => metrics.inflightBytes.set(used));
   const spool = new BlobSpool({
     memory,
@@ -172,18 +190,39 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
   const createTenantPoller = (tenant: TenantConfig, lifecycle: Pick<TenantPollerDeps, 'conditions' | 'initialCursor'> = {}, startDelayMs = 0): { poller: TenantPoller; api: ManagementApiClient } => {
     const endpoints = tenantEndpoints(config, tenant);
     const tenantLogger = logger.child({ tenant: tenant.id });
-    const api = new ManagementApiClient({
+    const budget = new RateBudget(tenant.requestsPerMinute ?? c.requestsPerMinute, clock);
+    const apiOptions = {
       endpoints,
       publisherIdentifier: c.publisherIdentifier,
       tokens: createMsalTokenProvider({ clientId: config.auth.clientId, credential, endpoints, networkClient }),
       dispatcher: agent,
-      budget: new RateBudget(tenant.requestsPerMinute ?? c.requestsPerMinute, clock),
       clock,
       metrics,
       logger: tenantLogger,
       timeoutMs: c.requestTimeoutSeconds * 1000,
       maxBackoffMs: c.maxBackoffSeconds * 1000,
-    });
+    };
+    const api = new ManagementApiClient({ ...apiOptions, budget });
+    // The sweep lists with the same token and quota, but only takes what live polling leaves over.
+    const sweep = !sweepOn || delivered === undefined
+      ? undefined
+      : new TenantSweep({
+          tenantId: tenant.id,
+          key: { tenantId: tenant.id, contentType: AUDIT_SHAREPOINT },
+          api: new ManagementApiClient({ ...apiOptions, budget: budget.background() }),
+          delivered,
+          clock,
+          metrics,
+          logger,
+          settings: {
+            intervalMs: c.sweep.intervalMinutes * 60_000,
+            startupSpreadMs: c.sweep.startupSpreadSeconds * 1000,
+            overlapMs: c.windowOverlapSeconds * 1000,
+            maxWindowMs: c.maxWindowHours * 3600_000,
+            maxConcurrentBlobs: c.sweep.maxConcurrentBlobs,
+            maxBackoffMs: c.maxBackoffSeconds * 1000,
+          },
+        });
     const poller = new TenantPoller({
       tenantId: tenant.id,
       api,
@@ -203,6 +242,7 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
       },
       sideRecords: { forEvents: (tenantId, events) => drives.forEvents(tenantId, events) },
       ...lifecycle,
+      ...(delivered === undefined || sweep === undefined ? {} : { delivered, sweep }),
       settings: {
         pollIntervalMs: c.pollIntervalSeconds * 1000,
         firstRunLookbackMs: c.firstRunLookbackHours * 3600_000,
@@ -361,6 +401,7 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
           drives: topics.drives,
           connectionStatus: topics.connectionStatus,
           publishedIdsRetentionMs: (c.dedupeHorizonHours + 1) * 3600_000,
+          sweepDigests: delivered === undefined ? undefined : config.kafka.topics.sweepDigests,
           partitions: config.kafka.topicPartitions,
           replicationFactor: config.kafka.replicationFactor,
         });
@@ -369,6 +410,8 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
       await kafkaHealth?.start();
       await sink.start();
       await store.start();
+      // read_committed after the fence, like the cursors: blobs of aborted transactions are not delivered.
+      await delivered?.start();
       cursorsLoaded = true;
       // Until scale-out lands, a replica owns exactly the shard it is configured with, once fenced.
       metrics.shardsOwned.set(1);
@@ -405,7 +448,7 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
         ]);
         clearTimeout(timer);
         metrics.shardsOwned.set(0);
-        await Promise.allSettled([sink.stop(), store.stop(), registry.stop(), kafkaHealth?.stop()]);
+        await Promise.allSettled([sink.stop(), store.stop(), registry.stop(), kafkaHealth?.stop(), delivered?.stop()]);
         await agent.close().catch(() => undefined);
         await server?.close();
         await admin?.close();

@@ -21,7 +21,7 @@ import { ScaledClock } from './scaled-clock.ts';
 import { Throttle } from './throttle.ts';
 import { generateClientCertificate, generateTlsMaterial, thumbprints, type ClientCertificate } from './tls.ts';
 
-export type { SimulatorOptions, TenantOptions, Scenario, ThrottleStyle } from './options.ts';
+export type { SimulatorOptions, TenantOptions, Scenario, ThrottleStyle, LateTail } from './options.ts';
 export type { LatencyOptions } from './latency.ts';
 export { LATENCY_DEFAULTS } from './latency.ts';
 export { SCENARIOS, THROTTLE_STYLES } from './options.ts';

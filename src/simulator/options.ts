@@ -41,10 +41,25 @@ export interface TenantOptions {
   /** Content types already enabled at start (default none: the client must call /subscriptions/start). */
   subscribed?: readonly string[];
   lateFraction?: number;
+  /** Overrides SimulatorOptions.lateTail for this tenant. */
+  lateTail?: LateTail;
   duplicateWithinFraction?: number;
   duplicateAcrossFraction?: number;
   bomFraction?: number;
 }
+
+/**
+ * The long tail of late listings (issue 12): a seeded `fraction` of blobs becomes listable one of
+ * `delaysHours` after its contentCreated (picked per blob, uniformly), far past the connector's
+ * overlap, so only the reconciliation sweep can collect them. Off (fraction 0) unless asked for.
+ */
+export interface LateTail {
+  fraction: number;
+  /** Default 6, 24 and 72 hours. */
+  delaysHours?: readonly number[];
+}
+
+export const DEFAULT_LATE_TAIL_DELAYS_HOURS = [6, 24, 72] as const;
 
 export interface SimulatorOptions {
   /** Interface to listen on (default 127.0.0.1). */
@@ -98,6 +113,8 @@ export interface SimulatorOptions {
   firstContentDelayMinutes?: number;
   /** Default share of blobs that start with a UTF-8 BOM, for tenants that do not set their own. */
   bomFraction?: number;
+  /** Default late-listing tail of synthetic tenants; default none. */
+  lateTail?: LateTail;
   /** Extra minutes the 7-day start-time rule tolerates (observed ~60, o365-api.md §1.7). Default 0. */
   retentionSlackMinutes?: number;
   /**

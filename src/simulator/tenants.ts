@@ -2,7 +2,7 @@ import type { BlobCatalog, BlobEntry } from './data/catalog.ts';
 import { loadFixtureTenants } from './data/fixture-catalog.ts';
 import { SyntheticCatalog } from './data/synthetic-catalog.ts';
 import { buildTenantModel } from './data/tenant-model.ts';
-import { DEFAULTS, PLANS, SCENARIOS, TENANT_NAMES, type Scenario, type SimulatorOptions, type TenantOptions } from './options.ts';
+import { DEFAULT_LATE_TAIL_DELAYS_HOURS, DEFAULTS, PLANS, SCENARIOS, TENANT_NAMES, type Scenario, type SimulatorOptions, type TenantOptions } from './options.ts';
 import { rngFor, type Rng } from './prng.ts';
 
 export interface Webhook {
@@ -80,6 +80,7 @@ export function buildTenants(options: SimulatorOptions, startMs: number): Tenant
       recordsPerBlob: def.recordsPerBlob ?? options.recordsPerBlob ?? DEFAULTS.recordsPerBlob,
       historyStartMs: startMs - (def.historyHours ?? DEFAULTS.historyHours) * 3_600_000,
       lateFraction: def.lateFraction ?? DEFAULTS.lateFraction,
+      lateTail: lateTailOf(def.lateTail ?? options.lateTail),
       duplicateWithinFraction: def.duplicateWithinFraction ?? DEFAULTS.duplicateWithinFraction,
       duplicateAcrossFraction: def.duplicateAcrossFraction ?? DEFAULTS.duplicateAcrossFraction,
       bomFraction: def.bomFraction ?? options.bomFraction ?? DEFAULTS.bomFraction,
@@ -106,6 +107,11 @@ export function buildTenants(options: SimulatorOptions, startMs: number): Tenant
     seen.add(t.id);
   }
   return tenants;
+}
+
+function lateTailOf(tail: SimulatorOptions['lateTail']): { fraction: number; delaysHours: readonly number[] } | undefined {
+  if (tail === undefined || tail.fraction <= 0) return undefined;
+  return { fraction: tail.fraction, delaysHours: tail.delaysHours ?? DEFAULT_LATE_TAIL_DELAYS_HOURS };
 }
 
 function newTenant(id: string, name: string, plan: string, scenario: Scenario, source: Tenant['source'], catalog: BlobCatalog, seed: string): Tenant {

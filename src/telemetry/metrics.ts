@@ -264,6 +264,24 @@ export function createMetrics(registry: Registry = new Registry(), options: Metr
       labelNames: ['tenant'] as const,
       registers: reg,
     }),
+    sweepRequests: new TenantDetailCounter(
+      {
+        name: `${PREFIX}sweep_api_requests_total`,
+        help: 'Listing requests made by the reconciliation sweep (also counted in api_requests_total).',
+        labelNames: ['tenant'] as const,
+        registers: reg,
+      },
+      detail,
+    ),
+    sweeps: new TenantDetailCounter(
+      {
+        name: `${PREFIX}sweeps_total`,
+        help: 'Reconciliation sweeps over the retained range, by outcome (completed, failed).',
+        labelNames: ['tenant', 'outcome'] as const,
+        registers: reg,
+      },
+      detail,
+    ),
     checkpointCommits: new TenantDetailCounter(
       {
         name: `${PREFIX}checkpoint_commits_total`,

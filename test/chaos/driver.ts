@@ -25,6 +25,9 @@ const HELP = `usage: node test/chaos/driver.ts [flags]   (every flag also reads 
   --outage-seconds <n>     outage length (default seeded, 10–20)
   --timeout-seconds <n>    give up waiting for the catch-up after this long (default 1800)
   --shutdown-timeout <n>   connector.shutdownTimeoutSeconds (default 20)
+  --late-tail <f>          share of blobs the simulator lists 6 h, 24 h or 3 days late (default 0: off); then, after
+                           the catch-up, its clock moves 2 h and the reconciliation sweep must collect the blobs
+                           released (with a SIGKILL in the middle of the sweep)
   --keep                   keep the run directory (config, connector logs) even when the run passes
 Kafka: KAFKA_BROKERS (default 127.0.0.1:$KAFKA_PORT); the outage runs scripts/kafka.sh with this environment.`;
 
@@ -43,6 +46,7 @@ const { values } = parseArgs({
     'timeout-seconds': { type: 'string' },
     'shutdown-timeout': { type: 'string' },
     keep: { type: 'boolean' },
+    'late-tail': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
   strict: true,
@@ -85,6 +89,12 @@ const brokers = (process.env['KAFKA_BROKERS'] ?? `127.0.0.1:${process.env['KAFKA
 const runId = `chaos-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
 const outageAfterKills = int('outage-after-kills', undefined);
 const outageSeconds = int('outage-seconds', undefined);
+const lateTailRaw = setting('late-tail');
+const lateTail = lateTailRaw === undefined ? 0 : Number(lateTailRaw);
+if (!Number.isFinite(lateTail) || lateTail < 0 || lateTail > 1) {
+  console.error(`--late-tail must be a number from 0 to 1 (got ${String(lateTailRaw)})`);
+  process.exit(2);
+}
 const options: ChaosOptions = {
   mode,
   tenants: int('tenants', 4),
@@ -102,6 +112,7 @@ const options: ChaosOptions = {
   dir: join(PROJECT_ROOT, '.run', 'chaos', runId),
   runId,
   keepDir: flag('keep'),
+  ...(lateTail > 0 ? { lateTail } : {}),
   log: (line) => console.error(`[chaos ${new Date().toISOString().slice(11, 19)}] ${line}`),
 };
 if (options.killMaxMs < options.killMinMs) {

@@ -22,12 +22,18 @@ interface SimulateFlags {
   speed?: number;
   firstContentDelayMinutes: number;
   largeBlobBytes?: number;
+  lateTailFraction?: number;
   clientId?: string;
   clientSecret?: string;
 }
 
 /** Within Microsoft's documented "up to 12 hours"; short enough to watch a tenant go Initializing → Monitoring. */
 const STANDALONE_FIRST_CONTENT_DELAY_MINUTES = 30;
+function fraction(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError('Expected a number from 0 to 1.');
+  return n;
+}
 
 function scenario(value: string, previous: Scenario[]): Scenario[] {
   if (!(SCENARIOS as readonly string[]).includes(value)) throw new InvalidArgumentError(`Expected one of ${SCENARIOS.join(', ')}.`);
@@ -61,6 +67,7 @@ export function registerSimulateCommand(program: Command): void {
     .option('--client-key-out <file>', 'write the client certificate private key (PEM) here')
     .option('--token-lifetime-seconds <n>', 'access-token lifetime (default 3599)', integer)
     .option('--large-blob-bytes <n>', 'add one blob of about this size to every synthetic tenant', integer)
+    .option('--late-tail-fraction <f>', 'share of blobs listed 6 h, 24 h or 3 days late (default 0: off)', fraction)
     .option('--client-id <id>', 'accepted client id')
     .option('--client-secret <secret>', 'accepted client secret')
     .action(async (flags: SimulateFlags) => {
@@ -83,6 +90,7 @@ export function registerSimulateCommand(program: Command): void {
         ...(flags.speed === undefined ? {} : { speedFactor: flags.speed }),
         firstContentDelayMinutes: flags.firstContentDelayMinutes,
         ...(flags.tokenLifetimeSeconds === undefined ? {} : { tokenLifetimeSeconds: flags.tokenLifetimeSeconds }),
+        ...(flags.lateTailFraction === undefined ? {} : { lateTail: { fraction: flags.lateTailFraction } }),
         ...(flags.clientId === undefined ? {} : { clientId: flags.clientId }),
         ...(flags.clientSecret === undefined ? {} : { clientSecret: flags.clientSecret }),
       });

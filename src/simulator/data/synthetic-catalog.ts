@@ -13,6 +13,8 @@ export interface SyntheticCatalogOptions {
   historyStartMs: number;
   /** Share of blobs listed late, 30 min to 3 h after contentCreated (o365-api.md §2.5). */
   lateFraction: number;
+  /** The long tail: a share of blobs listed hours to days late (issue 12); undefined or fraction 0 = none. */
+  lateTail?: { fraction: number; delaysHours: readonly number[] } | undefined;
   /** Share of blobs that repeat a record inside themselves / repeat the previous blob's last record (§2.6). */
   duplicateWithinFraction: number;
   duplicateAcrossFraction: number;
@@ -98,10 +100,16 @@ export class SyntheticCatalog implements BlobCatalog {
     const rng = rngFor(this.#o.seed, this.#o.model.tenantId, 'slot', slot);
     const contentCreated = slot * this.#slotMs + Math.floor(rng.next() * this.#slotMs * 0.9);
     const late = rng.chance(this.#o.lateFraction);
-    const availableAt = late ? contentCreated + rng.int(30, 180) * 60_000 : contentCreated;
+    let availableAt = late ? contentCreated + rng.int(30, 180) * 60_000 : contentCreated;
     const stamp = new Date(contentCreated).toISOString().replace(/\D/g, '').slice(0, 10);
     // Shaped like REF's SharePoint contentIds: `<n>$<n>$<hex>spo<yyyymmddhh>$<hex>$04`, with `$` kept.
     const contentId = `${String(slot).padStart(12, '0')}$${String(slot).padStart(12, '0')}$${rng.hex(32)}spo${stamp}$${rng.hex(32)}$04`;
+    const tail = this.#o.lateTail;
+    if (tail !== undefined && tail.fraction > 0 && tail.delaysHours.length > 0) {
+      // Its own stream, so switching the tail on leaves every other property of the blob as it was.
+      const tailRng = rngFor(this.#o.seed, this.#o.model.tenantId, 'late-tail', slot);
+      if (tailRng.chance(tail.fraction)) availableAt = contentCreated + tailRng.pick(tail.delaysHours) * 3_600_000;
+    }
     return { contentId, contentCreated, availableAt };
   }
 

@@ -17,7 +17,8 @@ export interface ApiClientOptions {
   publisherIdentifier: string;
   tokens: TokenProvider;
   dispatcher: Dispatcher;
-  budget: RateBudget;
+  /** The tenant's budget, or its background view (RateBudget.background) for the sweep's client. */
+  budget: Pick<RateBudget, 'take' | 'pauseUntil'>;
   clock: Clock;
   metrics: Metrics;
   logger: Logger;

@@ -18,6 +18,8 @@ export class RateBudget {
   #tokens: number;
   #updatedAt: number;
   #pausedUntil = 0;
+  /** Live takers waiting right now; background takers wait while there are any. */
+  #liveWaiting = 0;
 
   constructor(requestsPerMinute: number, clock: Clock, burstSeconds = 2) {
     this.#clock = clock;
@@ -29,6 +31,43 @@ export class RateBudget {
 
   /** Waits until a request may be sent. Rejects only when the signal aborts. */
   async take(signal?: AbortSignal): Promise<void> {
+    this.#liveWaiting += 1;
+    try {
+      await this.#takeLive(signal);
+    } finally {
+      this.#liveWaiting -= 1;
+    }
+  }
+
+  /**
+   * The same budget for background work (the reconciliation sweep, issue 12): a token is taken only
+   * when no live request is waiting and more than half the burst is left, so live polling always has
+   * its burst and background work only gets what live polling leaves over.
+   */
+  background(): Pick<RateBudget, 'take' | 'pauseUntil'> {
+    return { take: (signal) => this.#takeSpare(signal), pauseUntil: (untilMs) => this.pauseUntil(untilMs) };
+  }
+
+  async #takeSpare(signal?: AbortSignal): Promise<void> {
+    const reserve = this.#capacity / 2;
+    for (;;) {
+      const now = this.#clock.now();
+      this.#refill(now);
+      const pause = this.#pausedUntil - now;
+      if (pause > 0) {
+        await this.#clock.sleep(pause, signal);
+        continue;
+      }
+      if (this.#liveWaiting === 0 && this.#tokens >= 1 && this.#tokens - 1 >= Math.min(reserve, this.#capacity - 1)) {
+        this.#tokens -= 1;
+        return;
+      }
+      // Until the reserve is refilled, and at least one token's time, so waiting live takers go first.
+      await this.#clock.sleep(Math.max(Math.ceil(1 / this.#perMs), Math.ceil((reserve + 1 - this.#tokens) / this.#perMs)), signal);
+    }
+  }
+
+  async #takeLive(signal?: AbortSignal): Promise<void> {
     for (;;) {
       const now = this.#clock.now();
       this.#refill(now);

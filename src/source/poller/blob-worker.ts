@@ -36,6 +36,8 @@ export interface BlobWorkerContext {
   onCommitted: () => void;
   /** Kafka refused a blob: the tenant is degraded until it recovers. */
   onSinkTrouble: (error: ConnectorError) => void;
+  /** Sweep seam (issue 12): the blob's unit committed (delivered or dead-lettered). */
+  onBlobDone?: (blob: BlobRef) => void;
   /** The spool directory could not be written: the tenant shows it until the spool works again. */
   onSpoolTrouble?: (error: ConnectorError) => void;
 }
@@ -62,7 +64,8 @@ export class BlobWorker {
    */
   async process(item: ContentListing, stop: AbortSignal, slot: Slot = (step) => step(), listedAtMs = this.#d.clock.now()): Promise<void> {
     const { metrics, clock } = this.#d;
-    const blob: BlobState = { item, ref: { tenantId: this.#d.tenantId, contentId: item.contentId, contentUri: item.contentUri }, spooled: undefined, failures: new BlobFailureHistory(), attempt: 0 };
+    const ref: BlobRef = { tenantId: this.#d.tenantId, contentId: item.contentId, contentUri: item.contentUri, contentCreated: item.contentCreated };
+    const blob: BlobState = { item, ref, spooled: undefined, failures: new BlobFailureHistory(), attempt: 0 };
     metrics.inflightBlobs.inc();
     try {
       for (;;) {
@@ -72,6 +75,7 @@ export class BlobWorker {
           const tally = await joined.delivery;
           metrics.sinkWaitSeconds.observe((clock.now() - joined.startedMs) / 1000);
           metrics.blobs.inc({ tenant: this.#d.tenantId, outcome: 'delivered' });
+          this.#c.onBlobDone?.(blob.ref);
           this.#c.onCommitted();
           metrics.blobListedToCommittedSeconds.observe((clock.now() - listedAtMs) / 1000);
           this.#c.log.debug({ contentId: item.contentId, bytes: blob.spooled?.sizeBytes, ...tally.summary() }, 'Blob delivered');
@@ -175,6 +179,7 @@ export class BlobWorker {
         // Whatever the reason, the blob's records were not collected: that is data loss, said out loud.
         metrics.dataLoss.inc({ tenant, reason });
         this.#c.log.error({ contentId: ref.contentId, reason, code: cause.code, err: cause.message }, 'Content blob could not be collected; dead-lettered and counted as data loss');
+        this.#c.onBlobDone?.(ref);
         this.#c.onCommitted();
         return;
       } catch (error) {

@@ -2,13 +2,14 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import { AUDIT_SHAREPOINT, type ContentListing } from '../../contracts/audit-record.ts';
 import type { CheckpointStore, Cursor, CursorKey } from '../../contracts/checkpoint.ts';
 import type { Clock } from '../../contracts/clock.ts';
+import type { DeliveredBlob, DeliveredLog } from '../../contracts/delivered-log.ts';
 import type { ConnectorError } from '../../contracts/errors.ts';
 import type { NormalizeResult } from '../../contracts/file-event.ts';
 import type { Sink } from '../../contracts/sink.ts';
 import type { PollerConditions } from '../../lifecycle/connection.ts';
 import { TenantCursor } from '../../checkpoint/tenant-cursor.ts';
 import { CheckpointTracker } from '../../checkpoint/tracker.ts';
-import type { SideRecordHooks } from '../../pipeline/deliver-blob.ts';
+import type { BlobRef, SideRecordHooks } from '../../pipeline/deliver-blob.ts';
 import type { RecentEventIds } from '../../pipeline/recent-event-ids.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import type { Metrics } from '../../telemetry/metrics.ts';
@@ -17,7 +18,8 @@ import { CoalescingTask } from '../../util/coalescing-task.ts';
 import type { BlobSpool } from '../blob-spool.ts';
 import { API_ERRORS } from '../o365/answers.ts';
 import type { ListingWindow } from '../o365/api-client.ts';
-import { BlobWorker, toConnectorError } from './blob-worker.ts';
+import { parseListingTime, type LiveCollector, type TenantSweep } from '../sweep/tenant-sweep.ts';
+import { BlobWorker, toConnectorError, type BlobWorkerContext } from './blob-worker.ts';
 import { WAITING_FOR_A_HUMAN, WaitingLogPolicy } from './waiting-log.ts';
 import { planWindow } from './window-planner.ts';
 import { describeStatus, statusForError, TENANT_STATUSES, type TenantStatus, type TenantStatusName } from './tenant-status.ts';
@@ -87,6 +89,10 @@ export interface TenantPollerDeps {
   conditions?: PollerConditions;
   /** lifecycle seam: where to start instead of the store's cursor (a restart in this process, a resume, a legacy import); undefined: the store's. */
   initialCursor?: () => Cursor | undefined;
+  /** Sweep seam (issue 12): remembers every blob done, for the reconciliation sweep. */
+  delivered?: DeliveredLog;
+  /** Sweep seam (issue 12): runs beside the live loop, collecting what was listed too late for it. */
+  sweep?: TenantSweep;
 }
 
 /**
@@ -149,22 +155,14 @@ export class TenantPoller {
     this.#tracker = tracker;
     const cursor = new TenantCursor({ key: this.#key, tracker, now: () => clock.now(), idleSaveIntervalMs: settings.idleCursorSaveIntervalMs, initial });
     this.#cursor = cursor;
-    this.#worker = new BlobWorker({
-      deps: this.#d,
-      key: this.#key,
-      tracker,
-      cursor,
-      log: this.#log,
-      onCommitted: () => this.#afterCommit(),
-      onSinkTrouble: (error) => this.#setStatus('degraded', error),
-      onSpoolTrouble: (error) => this.#setStatus('spool-unavailable', error),
-    });
+    this.#worker = new BlobWorker(this.#workerContext(tracker, cursor, () => this.#afterCommit()));
     this.#cursorTask = new CoalescingTask(() => this.#saveCursor(), (error) => this.#log.warn({ err: error }, 'Saving the cursor failed; it will be saved with the next progress'));
     // Exported from the start, so a tenant that never commits (stuck in an error) still shows its lag.
     this.#d.metrics.cursorLag.set({ tenant: this.#d.tenantId }, (clock.now() - tracker.lowerBoundMs()) / 1000);
     this.#d.metrics.tenantLastSuccess.set({ tenant: this.#d.tenantId }, clock.now() / 1000);
     this.#log.info({ lowerBound: initial.lowerBound, resumed: stored !== undefined }, 'Tenant poller started');
     if (settings.startDelayMs !== undefined && settings.startDelayMs > 0) await clock.sleep(settings.startDelayMs, stop).catch(() => undefined);
+    const sweeping = this.#startSweep(initial.done, stop);
     let failures = 0;
     let emptyPolls = 0;
     while (!stop.aborted) {
@@ -193,9 +191,77 @@ export class TenantPoller {
         await clock.sleep(delay, stop).catch(() => undefined);
       }
     }
+    await sweeping;
     await this.#drain();
     this.#setStatus('stopped');
   }
+
+  // ── Sweep seam (issue 12) ──────────────────────────────────────────────────────────────────
+  // Everything the reconciliation sweep needs from the poller: the worker context (digest side
+  // record and "blob done" hook), starting the sweep, and the LiveCollector it works through.
+
+  #workerContext(tracker: CheckpointTracker, cursor: TenantCursor, onCommitted: () => void): BlobWorkerContext {
+    const delivered = this.#d.delivered;
+    const context: BlobWorkerContext = {
+      deps: this.#d,
+      key: this.#key,
+      tracker,
+      cursor,
+      log: this.#log,
+      onCommitted,
+      onSinkTrouble: (error) => this.#setStatus('degraded', error),
+      onSpoolTrouble: (error) => this.#setStatus('spool-unavailable', error),
+    };
+    if (delivered === undefined) return context;
+    const blobOf = (ref: BlobRef): DeliveredBlob => ({ contentId: ref.contentId, createdMs: parseListingTime(ref.contentCreated ?? '') });
+    const side = this.#d.sideRecords;
+    // The blob's digest record joins its unit (same transaction; at-least-once: same acknowledged batch).
+    const sideRecords: SideRecordHooks = {
+      ...(side?.forEvents === undefined ? {} : { forEvents: (tenantId, events) => side.forEvents?.(tenantId, events) ?? [] }),
+      forBlobDone: (ref) => [...(side?.forBlobDone?.(ref) ?? []), ...(ref.contentCreated === undefined ? [] : delivered.unitRecords(this.#key, blobOf(ref)))],
+    };
+    return { ...context, deps: { ...this.#d, sideRecords }, onBlobDone: (ref) => ref.contentCreated !== undefined && delivered.delivered(this.#key, blobOf(ref), true) };
+  }
+
+  /** Starts the sweep beside the live loop; resolves when it has stopped. */
+  async #startSweep(initialDone: Record<string, string>, stop: AbortSignal): Promise<void> {
+    const { delivered, sweep } = this.#d;
+    if (delivered === undefined || sweep === undefined) return;
+    // The first run with a sweep: blobs done by an earlier run are only in the cursor, so they go
+    // into the digests now, before the tracker forgets them.
+    if (delivered.sweepState(this.#key) === undefined) {
+      for (const [contentId, created] of Object.entries(initialDone)) delivered.delivered(this.#key, { contentId, createdMs: Date.parse(created) }, false);
+    }
+    await sweep.run(this.#liveCollector(), stop);
+  }
+
+  #liveCollector(): LiveCollector {
+    return {
+      listedUpToMs: () => this.#tracker?.listedUpToMs,
+      isKnown: (contentId) => this.#tracker?.isKnown(contentId) ?? false,
+      serverClockOffsetMs: () => this.#d.api.serverClockOffsetMs?.() ?? 0,
+      collect: (item, stop) => {
+        let committed = false;
+        const tracker = this.#requireTracker();
+        const cursor = this.#cursor;
+        if (cursor === undefined) throw new Error('TenantPoller used before run()');
+        // A worker of its own only to learn that this blob committed; the path is the live one. The
+        // blob is not in the tracker, so the cursor written with it is the live one, unchanged.
+        const worker = new BlobWorker(
+          this.#workerContext(tracker, cursor, () => {
+            committed = true;
+            this.#afterCommit();
+          }),
+        );
+        const task = worker.process(item, stop, (step) => this.#limit(() => this.#d.globalLimit(step)));
+        const tracked = task.catch((error: unknown) => this.#log.error({ err: error, contentId: item.contentId }, 'Blob handling failed unexpectedly'));
+        this.#inflight.add(tracked);
+        void tracked.finally(() => this.#inflight.delete(tracked));
+        return tracked.then(() => committed);
+      },
+    };
+  }
+  // ── end of the sweep seam ───────────────────────────────────────────────────────────────────
 
   /** Lists one window and schedules its blobs. True when the listing has reached the present. */
   /** An idle tenant (nothing new for a few polls) costs one listing per idle interval, not per poll. */

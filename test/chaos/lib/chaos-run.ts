@@ -25,7 +25,18 @@ export interface ChaosOptions {
   dir: string;
   runId: string;
   keepDir: boolean;
+  /** Share of blobs listed 6 h, 24 h or 3 days late (issue 12); enables the late-tail phase. */
+  lateTail?: number;
   log: (line: string) => void;
+}
+
+export interface LateTailReport {
+  /** Blobs that became listable, 6 h or more late, when the simulator clock moved on. */
+  released: number;
+  /** late_blobs_total of the process killed in the middle of the sweep (as last scraped) and of the final one. */
+  foundBeforeKill: number;
+  foundAfter: number;
+  killedMidSweep: boolean;
 }
 
 export interface OutageReport {
@@ -43,6 +54,7 @@ export interface ChaosResult {
   failures: string[];
   kills: { total: number; duringStartup: number; beforeCaughtUp: number };
   outage: OutageReport | undefined;
+  lateTail: LateTailReport | undefined;
   processes: number;
   elapsedSeconds: number;
   finalExitCode: number | null;
@@ -109,6 +121,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     runId: options.runId,
     dir: options.dir,
     shutdownTimeoutSeconds: options.shutdownTimeoutSeconds,
+    ...(options.lateTail === undefined ? {} : { lateTail: options.lateTail }),
   });
   let keepDir = options.keepDir;
   try {
@@ -147,21 +160,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     }
 
     // The last connector runs undisturbed until it has caught up, then stops on SIGTERM.
-    const last = world.processes[world.processes.length - 1];
+    let last = world.processes[world.processes.length - 1];
     if (last === undefined) throw new Error('no connector was started');
-    let finalProgress: Progress | undefined;
-    try {
-      finalProgress = await pollUntil(
-        async () => {
-          if (!last.alive) throw new Error(`connector #${last.index} exited on its own (${describeExit(last)})`);
-          const progress = await last.progress();
-          return last.caughtUp(progress) ? progress : undefined;
-        },
-        { timeoutMs: options.timeoutSeconds * 1000, intervalMs: 1000, what: 'the connector to catch up' },
-      );
-      log(`caught up: connector #${last.index} published ${finalProgress.published} events in this run; ${((Date.now() - started) / 1000).toFixed(0)} s since the start`);
-    } catch (error) {
-      failures.push((error as Error).message);
+    let finalProgress = await catchUp(last, options, failures, started);
+    let lateTail: LateTailReport | undefined;
+    if ((options.lateTail ?? 0) > 0 && finalProgress !== undefined) {
+      const phase = await lateTailPhase(world, last, options, failures, started);
+      lateTail = phase.report;
+      last = phase.last;
+      finalProgress = phase.finalProgress;
+      if (phase.killed) kills.total += 1;
     }
     const signalledAt = Date.now();
     last.kill('SIGTERM');
@@ -186,6 +194,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       failures,
       kills,
       outage,
+      lateTail,
       processes: world.processes.length,
       elapsedSeconds: (Date.now() - started) / 1000,
       finalExitCode: exit?.code ?? null,
@@ -199,6 +208,70 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   } finally {
     await world.close({ keepDir });
   }
+}
+
+/** Polls until `proc` has caught up; undefined (and a failure) when it does not in time. */
+async function catchUp(proc: ConnectorProcess, options: ChaosOptions, failures: string[], started: number, extra?: (p: Progress) => boolean): Promise<Progress | undefined> {
+  try {
+    const progress = await pollUntil(
+      async () => {
+        if (!proc.alive) throw new Error(`connector #${proc.index} exited on its own (${describeExit(proc)})`);
+        const p = await proc.progress();
+        return p !== undefined && proc.caughtUp(p) && (extra?.(p) ?? true) ? p : undefined;
+      },
+      { timeoutMs: options.timeoutSeconds * 1000, intervalMs: 1000, what: 'the connector to catch up' },
+    );
+    options.log(`caught up: connector #${proc.index} published ${progress.published} events in this run; ${((Date.now() - started) / 1000).toFixed(0)} s since the start`);
+    return progress;
+  } catch (error) {
+    failures.push((error as Error).message);
+    return undefined;
+  }
+}
+
+/**
+ * Issue 12: the simulator clock moves 2 h, so blobs of the late tail become listable far behind the
+ * live overlap; a connector started after that is SIGKILLed once its sweep has collected one of
+ * them, and the next must finish the job (the final count then requires their events too).
+ */
+async function lateTailPhase(
+  world: ChaosWorld,
+  caughtUp: ConnectorProcess,
+  options: ChaosOptions,
+  failures: string[],
+  started: number,
+): Promise<{ report: LateTailReport; last: ConnectorProcess; finalProgress: Progress | undefined; killed: boolean }> {
+  const { log } = options;
+  const released = await world.releaseLateTail(2 * 3600_000);
+  log(`late tail: simulator clock moved 2 h; ${released} blobs became listable 6 h or more after their contentCreated`);
+  // Restart so the caught-up check knows the simulator's new present.
+  caughtUp.kill('SIGKILL');
+  await caughtUp.exited;
+  const report: LateTailReport = { released, foundBeforeKill: 0, foundAfter: 0, killedMidSweep: false };
+  const sweeping = world.spawnConnector();
+  const found = await pollUntil(
+    async () => {
+      if (!sweeping.alive) throw new Error(`connector #${sweeping.index} exited on its own (${describeExit(sweeping)})`);
+      const p = await sweeping.progress();
+      return p !== undefined && p.lateBlobs > 0 ? p : undefined;
+    },
+    { timeoutMs: 180_000, intervalMs: 100, what: 'the sweep to collect a first late blob' },
+  ).catch((error: unknown) => {
+    if (released > 0) failures.push((error as Error).message);
+    return undefined;
+  });
+  if (found !== undefined) {
+    sweeping.kill('SIGKILL');
+    await sweeping.exited;
+    report.foundBeforeKill = found.lateBlobs;
+    report.killedMidSweep = true;
+    log(`late tail: SIGKILL connector #${sweeping.index} in the middle of its sweep, after ${found.lateBlobs} late blobs`);
+  }
+  const last = report.killedMidSweep ? world.spawnConnector() : sweeping;
+  // Two sweeps completed by this process: at least one started after it did, over the whole range.
+  const finalProgress = await catchUp(last, options, failures, started, (p) => world.tenantIds.every((t) => (p.sweepsCompleted.get(t) ?? 0) >= 2));
+  report.foundAfter = finalProgress?.lateBlobs ?? 0;
+  return { report, last, finalProgress, killed: report.killedMidSweep };
 }
 
 /**
@@ -282,6 +355,12 @@ export function summary(result: ChaosResult, options: ChaosOptions): string[] {
     lines.push(
       `  broker outage: ${o.downSeconds} s down with ${o.publishedBefore} events published; ` +
         (o.backlogDoneBefore ? 'backlog already collected' : o.resumedAfterSeconds === undefined ? 'did NOT resume' : `same process resumed ${o.resumedAfterSeconds.toFixed(1)} s after the broker returned`),
+    );
+  }
+  if (result.lateTail !== undefined) {
+    const t = result.lateTail;
+    lines.push(
+      `  late tail: ${t.released} blobs released 6 h or more late; the sweep collected ${t.foundBeforeKill} before a SIGKILL in the middle of it${t.killedMidSweep ? '' : ' (no kill: nothing found)'} and ${t.foundAfter} after`,
     );
   }
   lines.push(

@@ -32,6 +32,10 @@ export interface Progress {
   status: Map<string, string>;
   dataLoss: number;
   deadLetters: number;
+  /** Blobs the reconciliation sweep collected late (issue 12), all tenants. */
+  lateBlobs: number;
+  /** Per tenant: reconciliation sweeps this process completed. */
+  sweepsCompleted: Map<string, number>;
 }
 
 interface LogLine {
@@ -112,7 +116,7 @@ export class ConnectorProcess {
     } catch {
       return undefined;
     }
-    const progress: Progress = { atMs: Date.now(), published: 0, checkpointCommits: 0, inflightBlobs: 0, lagSeconds: new Map(), status: new Map(), dataLoss: 0, deadLetters: 0 };
+    const progress: Progress = { atMs: Date.now(), published: 0, checkpointCommits: 0, inflightBlobs: 0, lagSeconds: new Map(), status: new Map(), dataLoss: 0, deadLetters: 0, lateBlobs: 0, sweepsCompleted: new Map() };
     for (const sample of parseMetrics(text)) {
       const tenant = sample.labels['tenant'] ?? '';
       switch (sample.name) {
@@ -137,6 +141,12 @@ export class ConnectorProcess {
         case 'onedrive_connector_dead_letters_total':
           progress.deadLetters += sample.value;
           break;
+        case 'onedrive_connector_late_blobs_total':
+          progress.lateBlobs += sample.value;
+          break;
+        case 'onedrive_connector_sweeps_total':
+          if (sample.labels['outcome'] === 'completed') progress.sweepsCompleted.set(tenant, sample.value);
+          break;
         default:
       }
     }
@@ -148,7 +158,7 @@ export class ConnectorProcess {
    * i.e. nothing is pending and the listing went up to the newest blob. The poller plans windows by
    * Microsoft's clock (the simulator's frozen one, from the Date header), so the bound converges on
    * the simulator's present and no further; the lag gauge is now − bound at scrape time, so
-   * `atMs − lag` is the committed bound (1 s of slack for the scrape's own timing).
+   * `atMs − lag` is the committed bound (2 s of slack: the scrape's own timing, and a bound at the frozen present floored to the second).
    */
   caughtUp(progress: Progress | undefined): boolean {
     if (progress === undefined) return false;
@@ -156,7 +166,7 @@ export class ConnectorProcess {
       const lag = progress.lagSeconds.get(t);
       if (lag === undefined) return false;
       const committedBoundMs = progress.atMs - lag * 1000;
-      return committedBoundMs >= this.#options.simNowMs - 1000 && progress.status.get(t) === 'healthy';
+      return committedBoundMs >= this.#options.simNowMs - 2000 && progress.status.get(t) === 'healthy';
     });
   }
 

@@ -33,6 +33,8 @@ export interface WorldOptions {
   shutdownTimeoutSeconds?: number;
   /** Extra connector settings (e.g. concurrency) merged into the generated config. */
   connector?: Partial<ConnectorConfig['connector']>;
+  /** Share of blobs the simulator lists 6 h, 24 h or 3 days late (issue 12); 0 or undefined = none. */
+  lateTail?: number;
 }
 
 export interface EventCounts {
@@ -74,11 +76,16 @@ export class ChaosWorld {
   readonly metricsPort: number;
   readonly options: WorldOptions;
   readonly kafka: Kafka;
+  readonly #clock: ManualClock;
+  /** The simulator's present when the world was made (its clock only moves in the late-tail phase). */
+  readonly #startMs: number;
   /** Every connector process started so far, in order. */
   readonly processes: ConnectorProcess[] = [];
 
-  private constructor(sim: RunningSimulator, config: ConnectorConfig, configPath: string, metricsPort: number, options: WorldOptions) {
+  private constructor(sim: RunningSimulator, clock: ManualClock, config: ConnectorConfig, configPath: string, metricsPort: number, options: WorldOptions) {
     this.sim = sim;
+    this.#clock = clock;
+    this.#startMs = clock.now();
     this.config = config;
     this.configPath = configPath;
     this.dir = options.dir;
@@ -92,7 +99,8 @@ export class ChaosWorld {
     // Frozen a minute in the past: everything the simulator will ever list exists now, and "the
     // connector listed past the simulator's present" is clearly distinct from "still catching up".
     const clock = new ManualClock(Date.now() - 60_000);
-    const sim = await startSimulator({ seed: options.seed, tenants: options.tenants, eventsPerHour: options.eventsPerHour, clock });
+    const lateTail = options.lateTail === undefined || options.lateTail <= 0 ? {} : { lateTail: { fraction: options.lateTail } };
+    const sim = await startSimulator({ seed: options.seed, tenants: options.tenants, eventsPerHour: options.eventsPerHour, clock, ...lateTail });
     const caFile = join(options.dir, 'simulator-ca.pem');
     await writeFile(caFile, sim.caPem);
     const metricsPort = await freePort();
@@ -105,6 +113,8 @@ export class ChaosWorld {
         ...base.connector,
         firstRunLookbackHours: options.lookbackHours ?? 166,
         shutdownTimeoutSeconds: options.shutdownTimeoutSeconds ?? 20,
+        // Sweeps every 30 s, so the late-tail phase does not wait 6 h for one.
+        ...(options.lateTail === undefined || options.lateTail <= 0 ? {} : { sweep: { ...base.connector.sweep, intervalMinutes: 0.5, startupSpreadSeconds: 5 } }),
         ...options.connector,
       },
       kafka: {
@@ -118,7 +128,22 @@ export class ChaosWorld {
     };
     const configPath = join(options.dir, 'config.yaml');
     await writeFile(configPath, toYaml(config));
-    return new ChaosWorld(sim, config, configPath, metricsPort, options);
+    return new ChaosWorld(sim, clock, config, configPath, metricsPort, options);
+  }
+
+  /**
+   * Moves the simulator's clock on (it otherwise stands still) and returns how many blobs became
+   * listable in that time after being held back 6 h or more: what only the sweep can collect.
+   */
+  async releaseLateTail(ms: number): Promise<number> {
+    const from = this.#clock.now();
+    this.#clock.advance(ms);
+    let released = 0;
+    for (const tenant of this.tenantIds) {
+      const truth = await this.sim.expectedRecords(tenant);
+      released += truth.blobs.filter((b) => Date.parse(b.availableAt) > from && Date.parse(b.availableAt) - Date.parse(b.contentCreated) >= 6 * 3600_000).length;
+    }
+    return released;
   }
 
   get tenantIds(): string[] {
@@ -207,8 +232,8 @@ export class ChaosWorld {
       const since = lowerBounds.get(tenant);
       if (since === undefined) throw new Error(`No connector process logged the first-run lower bound of tenant ${tenant}`);
       const required = await this.expectedEventIds(tenant, since);
-      // Anything the simulator still lists may be published: the first window reaches back by the overlap.
-      const allowed = await this.expectedEventIds(tenant, this.sim.clock.now() - 7 * 24 * 3600_000);
+      // Anything the simulator listed may be published: the first window reaches back by the overlap.
+      const allowed = await this.expectedEventIds(tenant, this.#startMs - 7 * 24 * 3600_000);
       const ids = published.get(tenant) ?? new Map<string, number>();
       counts.generated += required.size;
       for (const id of required) {

@@ -23,7 +23,8 @@ describe('loadConfigFile', () => {
     expect(config.connector.requestsPerMinute).toBe(2000);
     expect(config.connector.maxWindowHours).toBe(24);
     expect(config.tenants).toEqual([{ id: TENANT, cloud: 'commercial', plan: 'unknown' }]);
-    expect(config.kafka.topics).toEqual({ events: 'onedrive.file-events.v1', deadLetter: 'onedrive.dead-letter.v1', cursors: 'onedrive.cursors.v1', publishedIds: 'onedrive.published-ids.v1', registry: 'onedrive.tenants.v1', connectionStatus: 'onedrive.connection-status.v1', drives: 'onedrive.drives.v1' });
+    expect(config.kafka.topics).toEqual({ events: 'onedrive.file-events.v1', deadLetter: 'onedrive.dead-letter.v1', cursors: 'onedrive.cursors.v1', publishedIds: 'onedrive.published-ids.v1', registry: 'onedrive.tenants.v1', connectionStatus: 'onedrive.connection-status.v1', drives: 'onedrive.drives.v1', sweepDigests: 'onedrive.sweep-digests.v1' });
+    expect(config.connector.sweep).toEqual({ enabled: true, intervalMinutes: 360, startupSpreadSeconds: 600, maxConcurrentBlobs: 2 });
     expect(config.endpoints).toEqual({});
     expect(config.metrics).toEqual({ enabled: true, host: '0.0.0.0', port: 9464, perTenantDetail: false });
     expect(config.log.level).toBe('info');

@@ -89,3 +89,38 @@ describe('RateBudget (per-tenant request quota, o365-api.md §2.4)', () => {
     await expect(waiting).rejects.toThrow('stopping');
   });
 });
+
+describe('RateBudget.background (the reconciliation sweep, issue 12)', () => {
+  it('leaves half the burst to live requests and never takes a token while a live request waits', async () => {
+    const clock = new ManualClock();
+    // 70/min with a 10 s burst refills one token a second (quota / (60 s + burst)) into a bucket of 10.
+    const budget = new RateBudget(70, clock, 10);
+    const background = budget.background();
+    let sweepGranted = 0;
+    const sweep = (async () => {
+      for (let i = 0; i < 20; i += 1) {
+        await background.take();
+        sweepGranted += 1;
+      }
+    })();
+    // The sweep takes the burst down to its reserve (half of 10), then waits.
+    await waitFor(() => sweepGranted === 5 && clock.sleeping === 1, { what: 'the sweep to stop at the reserve' });
+    // Live requests still get the reserve at once.
+    const live = startTakes(budget, 8);
+    await waitFor(() => live.granted() === 5, { what: 'five live grants from the reserve' });
+    // While live requests wait, every refilled token goes to them, none to the sweep.
+    for (let s = 0; s < 3; s += 1) {
+      await advance(clock, 1_000);
+      await waitFor(() => live.granted() === 6 + s, { what: `live grant ${6 + s}` });
+    }
+    expect(sweepGranted).toBe(5);
+    await live.all;
+    // With live polling idle the sweep gets what refills above the reserve (6 tokens: 6 s).
+    for (let s = 0; s < 5; s += 1) await advance(clock, 1_000);
+    expect(sweepGranted).toBe(5);
+    for (let s = 0; s < 3; s += 1) await advance(clock, 1_000);
+    await waitFor(() => sweepGranted >= 6, { what: 'the sweep to go on once live is idle' });
+    budget.pauseUntil(Number.MAX_SAFE_INTEGER);
+    void sweep.catch(() => undefined);
+  });
+});

@@ -48,6 +48,8 @@ export class FakeFeed implements FeedApi {
   readonly opened = new Map<string, number>();
   pagesServed = 0;
   subscriptionError: ConnectorError | undefined;
+  /** Which blobs a listing shows right now (late listings, issue 12); default all. */
+  listable: (b: FakeBlob) => boolean = () => true;
   readonly #pageSize: number;
 
   constructor(blobs: FakeBlob[], pageSize = 2) {
@@ -66,7 +68,7 @@ export class FakeFeed implements FeedApi {
 
   async *listContent(_contentType: string, window: ListingWindow): AsyncGenerator<ContentListing[]> {
     this.windows.push(window);
-    const inWindow = this.blobs.filter((b) => b.createdMs >= window.startMs && b.createdMs < window.endMs).sort((a, b) => a.createdMs - b.createdMs);
+    const inWindow = this.blobs.filter((b) => b.createdMs >= window.startMs && b.createdMs < window.endMs && this.listable(b)).sort((a, b) => a.createdMs - b.createdMs);
     for (let at = 0; at === 0 || at < inWindow.length; at += this.#pageSize) {
       this.pagesServed += 1;
       await Promise.resolve();
