@@ -108,7 +108,8 @@ async function configCheck(manifests: Manifest[]): Promise<RunResult> {
       for (const item of volume.secret?.items ?? []) await writeFile(join(root, mountPath, item.path), `test content of ${volume.secret!.secretName}/${item.key}\n`);
     }
     const relocate = (value: unknown): unknown => {
-      if (typeof value === 'string') return mounts.some((m) => value.startsWith(`${m.mountPath}/`)) ? join(root, value) : value;
+      // A mount point itself (the spool emptyDir) moves too: `config check` probes that it is writable.
+      if (typeof value === 'string') return mounts.some((m) => value === m.mountPath || value.startsWith(`${m.mountPath}/`)) ? join(root, value) : value;
       if (Array.isArray(value)) return value.map(relocate);
       if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, relocate(v)]));
       return value;
