@@ -18,6 +18,9 @@ const kafkaEnv: NodeJS.ProcessEnv = {
   KAFKA_CONTROLLER_PORT: process.env['CHAOS_KAFKA_CONTROLLER_PORT'] ?? String(Number(port) + 1),
   KAFKA_RUN_DIR: runDir,
   KAFKA_BROKERS: `127.0.0.1:${port}`,
+  // scripts/test.sh gives the shared broker a SASL_SSL listener on KAFKA_SASL_SSL_PORT; this broker needs none,
+  // and inheriting that port would make it fail to bind.
+  KAFKA_SASL_SSL_PORT: '',
 };
 
 function run(command: string, args: string[], onLine?: (line: string) => void): Promise<{ code: number | null; stdout: string }> {
