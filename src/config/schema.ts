@@ -212,6 +212,11 @@ const kafkaSchema = z.strictObject({
    * at most this long behind the open transaction. At most the broker's transaction.max.timeout.ms.
    */
   transactionTimeoutSeconds: z.number().int().positive().max(900).default(60),
+  /**
+   * The client the sink produces with (BENCHMARKS.md "Kafka client" has the comparison). The
+   * checkpoint store, registry and admin calls use kafkajs either way.
+   */
+  client: z.enum(['kafkajs', 'platformatic']).default('kafkajs'),
   /** Create missing topics on start (cursors compacted). */
   createTopics: z.boolean().default(true),
   topicPartitions: z.number().int().positive().default(6),

@@ -40,9 +40,10 @@ export function createKafka(options: KafkaClientOptions): Kafka {
   return kafka;
 }
 
-type ProducerMetrics = NonNullable<KafkaClientOptions['metrics']>;
+export type ProducerMetrics = NonNullable<KafkaClientOptions['metrics']>;
 
-function timed<A extends unknown[], R>(call: (...args: A) => Promise<R>, histogram: ProducerMetrics['kafkaProduceDuration']) {
+/** Times a call into a produce or commit histogram, labelled by outcome; shared by both clients. */
+export function timed<A extends unknown[], R>(call: (...args: A) => Promise<R>, histogram: ProducerMetrics['kafkaProduceDuration']) {
   return async (...args: A): Promise<R> => {
     const end = histogram.startTimer();
     try {

@@ -125,14 +125,26 @@ export async function writeTransactionalGroup(
   cursors: readonly CursorWrite[],
   context: GroupWriteContext,
 ): Promise<void> {
-  const compressible = new Set([context.topics.events, context.topics.deadLetter]);
+  await sendRequests(transaction, transactionalGroupRequests(parts, cursors, context), context.compression);
+}
+
+/** An exactly-once group as produce requests: its records, then the cursor of each tenant that moved. */
+export function transactionalGroupRequests(parts: readonly KafkaHeldOutput[], cursors: readonly CursorWrite[], context: GroupWriteContext): TopicMessages[][] {
   const messages = groupMessages(parts, context.topics);
   for (const { source, cursor } of cursors) messages.push({ topic: context.topics.cursors, ...encodeCursorRecord(source.key, cursor) });
-  await sendRequests(transaction, produceRequests(messages, context, compressible), context.compression);
+  return produceRequests(messages, context, compressibleTopics(context));
+}
+
+/** An at-least-once group as produce requests: published ids are an exactly-once record. */
+export function atLeastOnceGroupRequests(parts: readonly KafkaHeldOutput[], context: GroupWriteContext): TopicMessages[][] {
+  return produceRequests(groupMessages(parts, { ...context.topics, publishedIds: undefined }), context, compressibleTopics(context));
+}
+
+function compressibleTopics(context: GroupWriteContext): ReadonlySet<string> {
+  return new Set([context.topics.events, context.topics.deadLetter]);
 }
 
 /** At-least-once: the group's records in as few produce requests as the caps allow. */
 export async function writeAtLeastOnceGroup(producer: Pick<Producer, 'sendBatch'>, parts: readonly KafkaHeldOutput[], context: GroupWriteContext): Promise<void> {
-  const compressible = new Set([context.topics.events, context.topics.deadLetter]);
-  await sendRequests(producer, produceRequests(groupMessages(parts, { ...context.topics, publishedIds: undefined }), context, compressible), context.compression);
+  await sendRequests(producer, atLeastOnceGroupRequests(parts, context), context.compression);
 }

@@ -26,7 +26,7 @@ import { RecentEventIds } from '../pipeline/recent-event-ids.ts';
 import { createKafka } from '../kafka/client.ts';
 import { KafkaHealth } from '../kafka/health.ts';
 import { resolveKafkaSecurity } from '../kafka/security.ts';
-import { KafkaSink } from '../kafka/sink.ts';
+import { createKafkaSink } from '../kafka/sink-client.ts';
 import { ensureTopics } from '../kafka/topics.ts';
 import { BlobSpool, probeSpoolDirectory } from '../source/blob-spool.ts';
 import { ManagementApiClient } from '../source/o365/api-client.ts';
@@ -129,8 +129,7 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
       : undefined;
   const sink =
     deps.sink ??
-    new KafkaSink({
-      kafka,
+    createKafkaSink(config.kafka.client, { kafka, clientId: config.kafka.clientId, brokers: config.kafka.brokers, ...security, metrics }, {
       topics: config.kafka.topics,
       mode: c.deliveryMode,
       shard: config.kafka.shard,

@@ -5,7 +5,9 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { KafkaCheckpointStore } from '../../src/kafka/checkpoint-store.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
 import { createKafka } from '../../src/kafka/client.ts';
-import { KafkaSink, type DeliveredCounts, type KafkaSinkOptions, type KafkaSinkTopics } from '../../src/kafka/sink.ts';
+import type { Sink } from '../../src/contracts/sink.ts';
+import { type DeliveredCounts, type KafkaSinkOptions, type KafkaSinkTopics } from '../../src/kafka/sink.ts';
+import { createKafkaSink, type KafkaClientName } from '../../src/kafka/sink-client.ts';
 import { ensureTopics } from '../../src/kafka/topics.ts';
 import { MAX_DEAD_LETTER_PAYLOAD_BYTES } from '../../src/kafka/messages.ts';
 import { FixedCursorSource, sampleDeadLetter, sampleEvent, sinkContract, type CommittedView } from '../contract/sink.contract.ts';
@@ -45,11 +47,20 @@ function sinkOptions(topics: KafkaSinkTopics, prefix: string, overrides: Partial
   };
 }
 
+/** Both clients behind the Sink port run every case below (issue 7: the client is chosen on evidence). */
+const CLIENTS: readonly KafkaClientName[] = ['kafkajs', 'platformatic'];
+const SINK_NAMES: Record<KafkaClientName, string> = { kafkajs: 'KafkaSink (kafkajs)', platformatic: 'PlatformaticSink (@platformatic/kafka)' };
+
+function makeSink(client: KafkaClientName, options: KafkaSinkOptions): Sink {
+  const { kafka: kafkajs, ...rest } = options;
+  return createKafkaSink(client, { kafka: kafkajs, clientId: 'kafka-sink-test', brokers: kafkaBrokers() }, rest);
+}
+
 const read = (topic: string, expectedCount: number) =>
   readAll(topic, { isolation: 'read_committed', expectedCount, deadlineMs: 30_000 });
 const parse = (value: string | null): Record<string, unknown> => JSON.parse(value ?? 'null') as Record<string, unknown>;
 
-sinkContract('KafkaSink', async () => {
+for (const client of CLIENTS) sinkContract(SINK_NAMES[client], async () => {
   const topics = await freshTopics(3);
   const sideTopic = uniqueName('side');
   await createTestTopics([sideTopic]);
@@ -57,7 +68,8 @@ sinkContract('KafkaSink', async () => {
   return {
     sideTopic,
     createSink: ({ mode, shard, groupIntervalMs }) =>
-      new KafkaSink(
+      makeSink(
+        client,
         sinkOptions(topics, prefix, {
           mode,
           shard: shard ?? 0,
@@ -86,11 +98,12 @@ sinkContract('KafkaSink', async () => {
   };
 });
 
-describe('KafkaSink on the wire', () => {
+describe.each(CLIENTS)('the Kafka sink on %s, on the wire', (client) => {
   it('writes events keyed by id with tenant, schema and content-type headers, in chunks', async () => {
     const topics = await freshTopics();
     const delivered: DeliveredCounts[] = [];
-    const sink = new KafkaSink(
+    const sink = makeSink(
+      client,
       sinkOptions(topics, uniqueName('format'), { mode: 'at-least-once', maxBatchMessages: 2, onDelivered: (c) => delivered.push(c) }),
     );
     await sink.start();
@@ -111,7 +124,7 @@ describe('KafkaSink on the wire', () => {
 
   it('caps dead-letter payloads at 64 KiB and says so', async () => {
     const topics = await freshTopics();
-    const sink = new KafkaSink(sinkOptions(topics, uniqueName('dead'), { now: () => new Date('2026-11-20T12:00:00.000Z') }));
+    const sink = makeSink(client, sinkOptions(topics, uniqueName('dead'), { now: () => new Date('2026-11-20T12:00:00.000Z') }));
     await sink.start();
     try {
       const unit = await sink.begin('tenant-a');
@@ -134,7 +147,7 @@ describe('KafkaSink on the wire', () => {
   it('reports delivery of an exactly-once unit only after commit', async () => {
     const topics = await freshTopics();
     const delivered: DeliveredCounts[] = [];
-    const sink = new KafkaSink(sinkOptions(topics, uniqueName('counts'), { onDelivered: (c) => delivered.push(c) }));
+    const sink = makeSink(client, sinkOptions(topics, uniqueName('counts'), { onDelivered: (c) => delivered.push(c) }));
     await sink.start();
     try {
       const unit = await sink.begin('tenant-a');
@@ -150,7 +163,7 @@ describe('KafkaSink on the wire', () => {
 
   it('writes cursors that the Kafka checkpoint store reads back, and none of aborted units', async () => {
     const topics = await freshTopics(2);
-    const sink = new KafkaSink(sinkOptions(topics, uniqueName('cursor')));
+    const sink = makeSink(client, sinkOptions(topics, uniqueName('cursor')));
     await sink.start();
     try {
       const committed = await sink.begin('tenant-a');
@@ -174,7 +187,7 @@ describe('KafkaSink on the wire', () => {
 
   it('aborts an open unit on stop so nothing of it becomes visible', async () => {
     const topics = await freshTopics();
-    const sink = new KafkaSink(sinkOptions(topics, uniqueName('stop')));
+    const sink = makeSink(client, sinkOptions(topics, uniqueName('stop')));
     await sink.start();
     const unit = await sink.begin('tenant-a');
     await unit.send([sampleEvent('never')]);
@@ -183,7 +196,7 @@ describe('KafkaSink on the wire', () => {
   });
   it('commits a unit filled for longer than transactionTimeoutMs: no transaction is open while units fill', async () => {
     const topics = await freshTopics();
-    const sink = new KafkaSink(sinkOptions(topics, uniqueName('long-unit'), { transactionTimeoutMs: 1_000 }));
+    const sink = makeSink(client, sinkOptions(topics, uniqueName('long-unit'), { transactionTimeoutMs: 1_000 }));
     await sink.start();
     try {
       const unit = await sink.begin('tenant-a');
@@ -201,7 +214,7 @@ describe('KafkaSink on the wire', () => {
     const topics = await freshTopics(2);
     const prefix = uniqueName('kill9');
     const child = spawn(process.execPath, [fileURLToPath(new URL('./support/kafka-sink-child.ts', import.meta.url))], {
-      env: { ...process.env, CHILD_BROKERS: kafkaBrokers().join(','), CHILD_TOPICS: JSON.stringify(topics), CHILD_PREFIX: prefix },
+      env: { ...process.env, CHILD_BROKERS: kafkaBrokers().join(','), CHILD_TOPICS: JSON.stringify(topics), CHILD_PREFIX: prefix, CHILD_CLIENT: client },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     try {
@@ -219,7 +232,7 @@ describe('KafkaSink on the wire', () => {
       child.kill('SIGKILL');
     }
 
-    const sink = new KafkaSink(sinkOptions(topics, prefix));
+    const sink = makeSink(client, sinkOptions(topics, prefix));
     await sink.start();
     try {
       const sources = ['tenant-a', 'tenant-b'].map((tenant) => new FixedCursorSource(tenant, '2026-11-20T10:00:00.000Z'));

@@ -2,14 +2,16 @@
 // before committing, so a test can kill -9 it between produce and commit
 // (test/integration/kafka-sink.test.ts). Prints PRODUCED once the records are in the log.
 import { createKafka } from '../../../src/kafka/client.ts';
-import { KafkaSink, type KafkaSinkTopics } from '../../../src/kafka/sink.ts';
+import type { KafkaSinkTopics } from '../../../src/kafka/sink.ts';
+import { createKafkaSink, type KafkaClientName } from '../../../src/kafka/sink-client.ts';
 import { silentLogger } from '../../../src/telemetry/logger.ts';
 import { FixedCursorSource, sampleEvent } from '../../contract/sink.contract.ts';
 
 const brokers = (process.env.CHILD_BROKERS ?? '').split(',');
 const topics = JSON.parse(process.env.CHILD_TOPICS ?? '{}') as KafkaSinkTopics;
-const sink = new KafkaSink({
-  kafka: createKafka({ clientId: 'kill9-child', brokers, logger: silentLogger }),
+const client = (process.env.CHILD_CLIENT ?? 'kafkajs') as KafkaClientName;
+const kafka = createKafka({ clientId: 'kill9-child', brokers, logger: silentLogger });
+const sink = createKafkaSink(client, { kafka, clientId: 'kill9-child', brokers }, {
   topics,
   mode: 'exactly-once',
   shard: 0,
