@@ -8,6 +8,7 @@
  *   quota, peer   with the simulator's latency model: quota use of a 7-day catch-up, ratio over a
  *                 Filebeat-like peer poller (latency-runs.ts, peer-poller.ts)
  *   clients       kafkajs vs @platformatic/kafka on the sink's produce patterns (kafka-clients.ts)
+ *   sinks         the Sink port on each client (KafkaSink vs PlatformaticSink), both modes (sink-clients.ts)
  * Needs a broker at KAFKA_BROKERS (scripts/kafka.sh start). Everything drives the connector through
  * its CLI and config file, so it runs unchanged on any branch. Knobs (environment, defaults below):
  * BENCH_RUNS, BENCH_SKIP (comma list of sections), BENCH_WRITE=0 (do not touch BENCHMARKS.md) and the
@@ -22,6 +23,7 @@ import { compareKafkaClients, type ClientRun } from './kafka-clients.ts';
 import { peerRun, quotaRun, type PeerRun, type QuotaRun } from './latency-runs.ts';
 import { envNumber, log, median } from './lib.ts';
 import { hugeBlobRun, idleTenantsRun, type HugeBlobRun, type IdleTenantsRun } from './scale.ts';
+import { compareSinkClients, sinkClientRows, sinkWorkloadFromEnv, type SinkClientRun } from './sink-clients.ts';
 
 const MB = 1e6;
 const MiB = 2 ** 20;
@@ -113,6 +115,7 @@ async function main(): Promise<void> {
     quota?: QuotaRun;
     peer?: PeerRun;
     clients?: ClientRun[];
+    sinks?: SinkClientRun[];
     errors: Record<string, string>;
   } = { errors: {} };
   // A section that fails is reported as such; the others still run and the table still comes out.
@@ -153,6 +156,9 @@ async function main(): Promise<void> {
   await attempt('clients', async () => {
     raw.clients = await compareKafkaClients(sizes.kafkaRuns, sizes.kafkaGroups, sizes.kafkaGroupEvents);
   });
+  await attempt('sinks', async () => {
+    raw.sinks = await compareSinkClients(envNumber('BENCH_SINK_RUNS', Math.max(runs, 3)), sinkWorkloadFromEnv());
+  });
 
   const rows = tableRows(raw, sizes);
   const minutes = (performance.now() - wall) / 60_000;
@@ -164,7 +170,7 @@ async function main(): Promise<void> {
     '',
     '| measurement | target | median | range | runs | met | notes |',
     '|---|---|---|---|---|---|---|',
-    ...rows.map(rowText),
+    ...[...rows, ...sinkClientRows(raw.sinks ?? [])].map(rowText),
     ...(Object.keys(raw.errors).length === 0 ? [] : ['', ...Object.entries(raw.errors).map(([section, message]) => `- Section \`${section}\` failed: ${message.split('\n')[0] ?? ''}`)]),
     '',
     '<details><summary>Raw figures (JSON)</summary>',

@@ -28,6 +28,7 @@ const HELP = `usage: node test/chaos/driver.ts [flags]   (every flag also reads 
   --late-tail <f>          share of blobs the simulator lists 6 h, 24 h or 3 days late (default 0: off); then, after
                            the catch-up, its clock moves 2 h and the reconciliation sweep must collect the blobs
                            released (with a SIGKILL in the middle of the sweep)
+  --kafka-client <c>       the sink's Kafka client: kafkajs | platformatic (default: the configuration's, kafkajs)
   --keep                   keep the run directory (config, connector logs) even when the run passes
 Kafka: KAFKA_BROKERS (default 127.0.0.1:$KAFKA_PORT); the outage runs scripts/kafka.sh with this environment.`;
 
@@ -47,6 +48,7 @@ const { values } = parseArgs({
     'shutdown-timeout': { type: 'string' },
     keep: { type: 'boolean' },
     'late-tail': { type: 'string' },
+    'kafka-client': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
   strict: true,
@@ -95,6 +97,11 @@ if (!Number.isFinite(lateTail) || lateTail < 0 || lateTail > 1) {
   console.error(`--late-tail must be a number from 0 to 1 (got ${String(lateTailRaw)})`);
   process.exit(2);
 }
+const kafkaClient = setting('kafka-client');
+if (kafkaClient !== undefined && kafkaClient !== 'kafkajs' && kafkaClient !== 'platformatic') {
+  console.error(`--kafka-client must be kafkajs or platformatic (got ${String(kafkaClient)})`);
+  process.exit(2);
+}
 const options: ChaosOptions = {
   mode,
   tenants: int('tenants', 4),
@@ -113,6 +120,7 @@ const options: ChaosOptions = {
   runId,
   keepDir: flag('keep'),
   ...(lateTail > 0 ? { lateTail } : {}),
+  ...(kafkaClient === undefined ? {} : { kafkaClient }),
   log: (line) => console.error(`[chaos ${new Date().toISOString().slice(11, 19)}] ${line}`),
 };
 if (options.killMaxMs < options.killMinMs) {

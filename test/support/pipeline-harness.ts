@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EMBEDDED_LOOKBACK_HOURS, embeddedConfig, needsAdmin, tenantCaughtUp } from '../../src/cli/embedded-pipeline.ts';
 import type { ConnectorConfig } from '../../src/config/schema.ts';
+import type { KafkaClientName } from '../../src/kafka/sink-client.ts';
 import { createConnector, type Connector } from '../../src/runtime/connector.ts';
 import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../../src/simulator/index.ts';
 import { silentLogger, type Logger } from '../../src/telemetry/logger.ts';
@@ -12,6 +13,17 @@ import { kafkaBrokers, readAll, uniqueName } from './kafka.ts';
 import { waitFor } from './time.ts';
 
 export const SECRET_ENV = 'ONEDRIVE_CONNECTOR_EMBEDDED_SECRET';
+
+/**
+ * TEST_KAFKA_CLIENT=platformatic runs the fault matrix and pipeline tests with the sink on
+ * @platformatic/kafka (issue 7: both clients through the same checks); unset, the configuration's default.
+ */
+export function kafkaClientOverride(env: NodeJS.ProcessEnv = process.env): { client?: KafkaClientName } {
+  const client = env['TEST_KAFKA_CLIENT'];
+  if (client === undefined || client === '') return {};
+  if (client !== 'kafkajs' && client !== 'platformatic') throw new Error(`TEST_KAFKA_CLIENT must be kafkajs or platformatic (got ${client})`);
+  return { client };
+}
 
 export interface HarnessOptions {
   simulator: SimulatorOptions;
@@ -49,7 +61,7 @@ export class PipelineHarness {
     const caFile = join(dir, 'ca.pem');
     await writeFile(caFile, sim.caPem);
     const base = embeddedConfig(sim, { brokers: kafkaBrokers(), deliveryMode: options.deliveryMode ?? 'exactly-once', topicPrefix: `${uniqueName('it')}.`, metricsPort: 0 }, caFile);
-    const config: ConnectorConfig = { ...base, connector: { ...base.connector, ...options.connector } };
+    const config: ConnectorConfig = { ...base, kafka: { ...base.kafka, ...kafkaClientOverride() }, connector: { ...base.connector, ...options.connector } };
     return new PipelineHarness(sim, config, dir, options.logger ?? silentLogger);
   }
 

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { Rng } from '../../../src/simulator/prng.ts';
 import { pollUntil, type ConnectorProcess, type ProcessExit, type Progress } from './connector-process.ts';
+import type { KafkaClientName } from '../../../src/kafka/sink-client.ts';
 import { ChaosWorld, PROJECT_ROOT, resultLine, type DeliveryMode, type EventCounts } from './world.ts';
 
 export interface ChaosOptions {
@@ -27,6 +28,8 @@ export interface ChaosOptions {
   keepDir: boolean;
   /** Share of blobs listed 6 h, 24 h or 3 days late (issue 12); enables the late-tail phase. */
   lateTail?: number;
+  /** The sink's Kafka client (kafka.client); default the configuration's. */
+  kafkaClient?: KafkaClientName;
   log: (line: string) => void;
 }
 
@@ -122,6 +125,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     dir: options.dir,
     shutdownTimeoutSeconds: options.shutdownTimeoutSeconds,
     ...(options.lateTail === undefined ? {} : { lateTail: options.lateTail }),
+    ...(options.kafkaClient === undefined ? {} : { kafkaClient: options.kafkaClient }),
   });
   let keepDir = options.keepDir;
   try {

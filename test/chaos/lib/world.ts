@@ -7,6 +7,7 @@ import { stringify as toYaml } from 'yaml';
 import { decodeCursorRecord } from '../../../src/kafka/cursor-record.ts';
 import { embeddedConfig } from '../../../src/cli/embedded-pipeline.ts';
 import type { ConnectorConfig } from '../../../src/config/schema.ts';
+import type { KafkaClientName } from '../../../src/kafka/sink-client.ts';
 import type { Cursor } from '../../../src/contracts/checkpoint.ts';
 import { readToEnd } from '../../../src/kafka/read-to-end.ts';
 import { ManualClock, startSimulator, type RunningSimulator } from '../../../src/simulator/index.ts';
@@ -35,6 +36,8 @@ export interface WorldOptions {
   connector?: Partial<ConnectorConfig['connector']>;
   /** Share of blobs the simulator lists 6 h, 24 h or 3 days late (issue 12); 0 or undefined = none. */
   lateTail?: number;
+  /** The sink's Kafka client (kafka.client); default the configuration's. */
+  kafkaClient?: KafkaClientName;
 }
 
 export interface EventCounts {
@@ -122,6 +125,7 @@ export class ChaosWorld {
         topics: { ...base.kafka.topics, publishedIds: `${prefix}published-ids.v1` },
         transactionalIdPrefix: options.runId,
         clientId: options.runId,
+        ...(options.kafkaClient === undefined ? {} : { client: options.kafkaClient }),
       },
       // info: the driver reads "Tenant poller started" (first-run lower bounds) and "Shutdown requested".
       log: { level: 'info' },
