@@ -113,7 +113,8 @@ export async function startConnector(
   const config = {
     ...base,
     connector: { ...base.connector, ...overrides.connector },
-    kafka: { ...base.kafka, ...overrides.kafka },
+    // BENCH_KAFKA_CLIENT=platformatic: the sink on @platformatic/kafka (kafka.client), for the client comparison.
+    kafka: { ...base.kafka, ...(process.env['BENCH_KAFKA_CLIENT'] ? { client: process.env['BENCH_KAFKA_CLIENT'] } : {}), ...overrides.kafka },
     log: { ...base.log, level: 'info', ...overrides.log },
   };
   const configPath = join(dir, 'config.json');

@@ -8,6 +8,7 @@ import { decodeCursorRecord } from '../../../src/kafka/cursor-record.ts';
 import { embeddedConfig } from '../../../src/cli/embedded-pipeline.ts';
 import type { ConnectorConfig } from '../../../src/config/schema.ts';
 import type { KafkaClientName } from '../../../src/kafka/sink-client.ts';
+import { kafkaClientOverride } from '../../support/pipeline-harness.ts';
 import type { Cursor } from '../../../src/contracts/checkpoint.ts';
 import { readToEnd } from '../../../src/kafka/read-to-end.ts';
 import { ManualClock, startSimulator, type RunningSimulator } from '../../../src/simulator/index.ts';
@@ -125,7 +126,7 @@ export class ChaosWorld {
         topics: { ...base.kafka.topics, publishedIds: `${prefix}published-ids.v1` },
         transactionalIdPrefix: options.runId,
         clientId: options.runId,
-        ...(options.kafkaClient === undefined ? {} : { client: options.kafkaClient }),
+        ...(options.kafkaClient === undefined ? kafkaClientOverride() : { client: options.kafkaClient }),
       },
       // info: the driver reads "Tenant poller started" (first-run lower bounds) and "Shutdown requested".
       log: { level: 'info' },

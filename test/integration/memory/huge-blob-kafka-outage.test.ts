@@ -29,6 +29,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { embeddedConfig } from '../../../src/cli/embedded-pipeline.ts';
+import { kafkaClientOverride } from '../../support/pipeline-harness.ts';
 import { readToEnd } from '../../../src/kafka/read-to-end.ts';
 import { ManualClock, startSimulator, type RunningSimulator } from '../../../src/simulator/index.ts';
 import { kafkaBrokers, requireBroker, testKafka, uniqueName } from '../../support/kafka.ts';
@@ -120,6 +121,7 @@ describe('memory stays bounded by configuration (DESIGN invariant 3)', () => {
       },
       // The default transaction timeout (60 s): the huge blob is published in slices, each in a
       // short group transaction, however long the whole blob takes.
+      kafka: { ...base.kafka, ...kafkaClientOverride() },
       log: { level: 'info' as const },
     };
     const configPath = join(dir, 'config.json');

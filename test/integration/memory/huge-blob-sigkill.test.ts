@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { embeddedConfig } from '../../../src/cli/embedded-pipeline.ts';
+import { kafkaClientOverride } from '../../support/pipeline-harness.ts';
 import type { Cursor } from '../../../src/contracts/checkpoint.ts';
 import { decodeCursorRecord } from '../../../src/kafka/cursor-record.ts';
 import { readToEnd } from '../../../src/kafka/read-to-end.ts';
@@ -84,7 +85,7 @@ describe('a huge blob in slices survives SIGKILL in its middle (issue 7 item 2)'
     const config = {
       ...base,
       connector: { ...base.connector, spoolDirectory: dir, maxInflightBytes: 64 * MiB },
-      kafka: { ...base.kafka, groupCommitMaxBytes: 4 * MiB },
+      kafka: { ...base.kafka, ...kafkaClientOverride(), groupCommitMaxBytes: 4 * MiB },
       log: { level: 'info' as const },
     };
     const configPath = join(dir, 'config.json');
