@@ -156,7 +156,7 @@ export class PlatformaticSink implements Sink {
   }
 
   private async connectProducer(): Promise<StringProducer> {
-    const producer = createPlatformaticProducer({
+    const producer = await createPlatformaticProducer({
       clientId: this.options.clientId,
       brokers: this.options.brokers,
       ssl: this.options.ssl,
