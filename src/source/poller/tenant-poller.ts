@@ -87,6 +87,12 @@ export interface TenantPollerDeps {
   random?: () => number;
   // lifecycle seam: the poller reports what it sees; the connection state machine (src/lifecycle) decides what it means.
   conditions?: PollerConditions;
+  /**
+   * lifecycle seam: verification (token acquired, its roles hold ActivityFeed.Read) before the first
+   * listing and again after every failure, so a failed verification is a poll failure like any other:
+   * same status, same backoff, same quiet reminders while it waits for an admin.
+   */
+  verifyAccess?: (stop: AbortSignal) => Promise<void>;
   /** lifecycle seam: where to start instead of the store's cursor (a restart in this process, a resume, a legacy import); undefined: the store's. */
   initialCursor?: () => Cursor | undefined;
   /** Sweep seam (issue 12): remembers every blob done, for the reconciliation sweep. */
@@ -115,6 +121,7 @@ export class TenantPoller {
   #draining = false;
   #status: TenantStatus;
   #subscribed = false;
+  #verified = false;
   readonly #waitingLog = new WaitingLogPolicy();
   /** Content entries the last listing returned, known ones included (Initializing ends at the first). */
   #listedItems = 0;
@@ -179,6 +186,7 @@ export class TenantPoller {
         if (stop.aborted) break;
         failures += 1;
         const mapped = toConnectorError(error);
+        this.#verified = false;
         this.#d.conditions?.failed(mapped); // lifecycle seam
         if (mapped.code === API_ERRORS.subscriptionMissing || mapped.code === API_ERRORS.subscriptionDisabled) this.#subscribed = false;
         this.#setStatus(statusForError(mapped), mapped);
@@ -274,6 +282,10 @@ export class TenantPoller {
     const { clock, settings, api } = this.#d;
     const tracker = this.#requireTracker();
     this.#listedItems = 0;
+    if (!this.#verified) {
+      await this.#d.verifyAccess?.(stop);
+      this.#verified = true;
+    }
     if (!this.#subscribed) {
       const gate = this.#d.startGate;
       await (gate === undefined ? this.#ensureSubscribed(stop) : gate(() => this.#ensureSubscribed(stop)));
