@@ -174,13 +174,17 @@ export class TenantPoller {
     let emptyPolls = 0;
     while (!stop.aborted) {
       try {
-        const { caughtUp, listed } = await this.#pollOnce(stop);
+        const { caughtUp, listed, askedTheApi } = await this.#pollOnce(stop);
         emptyPolls = listed > 0 ? 0 : emptyPolls + 1;
         failures = 0;
-        this.#d.conditions?.listed(this.#listedItems); // lifecycle seam
-        // A spool failure is cleared by the spool working again, not by a listing that worked.
-        const spoolStill = this.#status.status === 'spool-unavailable' && this.#d.spool.problem() !== undefined;
-        if (this.#status.status !== 'healthy' && !spoolStill) this.#setStatus('healthy');
+        // Only an answer from the API says the tenant works again: a pass with nothing to list (caught
+        // up) proves nothing, while a blob download may just have failed with audit logging off.
+        if (askedTheApi) {
+          this.#d.conditions?.listed(this.#listedItems); // lifecycle seam
+          // A spool failure is cleared by the spool working again, not by a listing that worked.
+          const spoolStill = this.#status.status === 'spool-unavailable' && this.#d.spool.problem() !== undefined;
+          if (this.#status.status !== 'healthy' && !spoolStill) this.#setStatus('healthy');
+        }
         if (caughtUp) await clock.sleep(this.#pollIntervalMs(emptyPolls), stop);
       } catch (error) {
         if (stop.aborted) break;
@@ -278,7 +282,7 @@ export class TenantPoller {
     return emptyPolls >= IDLE_POLLS && idlePollIntervalMs !== undefined ? Math.max(pollIntervalMs, idlePollIntervalMs) : pollIntervalMs;
   }
 
-  async #pollOnce(stop: AbortSignal): Promise<{ caughtUp: boolean; listed: number }> {
+  async #pollOnce(stop: AbortSignal): Promise<{ caughtUp: boolean; listed: number; askedTheApi: boolean }> {
     const { clock, settings, api } = this.#d;
     const tracker = this.#requireTracker();
     this.#listedItems = 0;
@@ -302,7 +306,7 @@ export class TenantPoller {
       endLagMs: settings.endLagMs,
       maxWindowMs: settings.maxWindowMs,
     });
-    if (window === undefined) return { caughtUp: true, listed: 0 };
+    if (window === undefined) return { caughtUp: true, listed: 0, askedTheApi: false };
     if (window.expiredGap !== undefined) {
       this.#d.metrics.dataLoss.inc({ tenant: this.#d.tenantId, reason: 'window-expired' });
       this.#log.error(
@@ -324,7 +328,7 @@ export class TenantPoller {
     tracker.markListedUpTo(window.endMs);
     this.#log.debug({ start: new Date(window.startMs).toISOString(), end: new Date(window.endMs).toISOString(), newBlobs: listed }, 'Window listed');
     this.#cursorTask?.request();
-    return { caughtUp: window.endMs >= serverNowMs - settings.endLagMs - 1000, listed };
+    return { caughtUp: window.endMs >= serverNowMs - settings.endLagMs - 1000, listed, askedTheApi: true };
   }
 
   async #ensureSubscribed(stop: AbortSignal): Promise<void> {
