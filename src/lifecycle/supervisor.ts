@@ -269,6 +269,7 @@ export class Supervisor {
     const hadPoller = this.#running.has(record.id);
     await this.#stopPoller(record.id);
     const parked = this.#lastCursors.get(record.id) ?? this.#d.cursors.load(record.id) ?? record.parkedCursor;
+    await this.#d.cursors.forget(record.id);
     this.#lastCursors.delete(record.id);
     if (hadPoller || connection.status.consentedAt !== undefined) {
       const runtime = this.#running.get(record.id)?.runtime ?? this.#d.createRuntime(record, { subscribed: noop, listed: noop, failed: noop }, () => undefined);

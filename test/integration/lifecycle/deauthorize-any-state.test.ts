@@ -1,8 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ConnectorConfig } from '../../../src/config/schema.ts';
-import { createConnector, type Connector } from '../../../src/runtime/connector.ts';
+import type { Connector } from '../../../src/runtime/connector.ts';
 import { ManualClock } from '../../../src/simulator/index.ts';
-import { silentLogger } from '../../../src/telemetry/logger.ts';
 import { readAll, requireBroker } from '../../support/kafka.ts';
 import { PipelineHarness } from '../../support/pipeline-harness.ts';
 import { waitFor } from '../../support/time.ts';
@@ -42,25 +40,10 @@ describe('deauthorize whatever the status', () => {
     });
     const sim = harness.sim;
     const [pending, initializing, failing, maintenance, paused] = sim.tenants.map((t) => t.id) as [string, string, string, string, string];
-    const admin = { enabled: true, host: '127.0.0.1', port: 0, token: { env: 'ADMIN_TOKEN' }, stateSecret: { env: 'STATE_SECRET' }, consentStateTtlSeconds: 3600 };
     // The pending tenant is added through the API (no consent yet); the others are seeded, hence consented.
-    const config: ConnectorConfig = { ...harness.config, tenants: harness.config.tenants.filter((t) => t.id !== pending), admin };
-    const env = { ...harness.env, ADMIN_TOKEN: TOKEN, STATE_SECRET: 'deauth-state-secret' };
-    const start = async (connectorClock?: ManualClock): Promise<Connector> => {
-      const c = await createConnector(config, { logger: silentLogger, env, ...(connectorClock === undefined ? {} : { clock: connectorClock }) });
-      await c.start();
-      return c;
-    };
-    const c = await start();
+    const tenants = harness.config.tenants.filter((t) => t.id !== pending);
+    const { connector: c, api } = await harness.startAdminConnector({ token: TOKEN, tenants });
     connector = c;
-    const api = async (method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> => {
-      const res = await fetch(`${c.adminUrl() ?? ''}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-    };
     const state = (id: string): string | undefined => c.connections()[id]?.state;
 
     // Bring one tenant into each state.
@@ -93,12 +76,12 @@ describe('deauthorize whatever the status', () => {
     expect(stopsBefore(failing)).toBe(0);
 
     // Each deauthorization is on the connection-status topic, and every cursor ends in a tombstone.
-    const statusEvents = await readAll(config.kafka.topics.connectionStatus, { isolation: 'read_committed', deadlineMs: 30_000 });
+    const statusEvents = await readAll(harness.config.kafka.topics.connectionStatus, { isolation: 'read_committed', deadlineMs: 30_000 });
     for (const [id, from] of Object.entries(before)) {
       const last = statusEvents.filter((m) => m.key === id).map((m) => JSON.parse(m.value ?? '{}') as { from: string; to: string }).at(-1);
       expect(last, id).toMatchObject({ from, to: 'Deauthorized' });
     }
-    const cursors = await readAll(config.kafka.topics.cursors, { isolation: 'read_committed', deadlineMs: 30_000 });
+    const cursors = await readAll(harness.config.kafka.topics.cursors, { isolation: 'read_committed', deadlineMs: 30_000 });
     for (const id of Object.keys(before)) {
       const own = cursors.filter((m) => m.key === `${id}|Audit.SharePoint`);
       expect(own.at(-1)?.value, id).toBeNull();
@@ -110,11 +93,9 @@ describe('deauthorize whatever the status', () => {
     expect(sim.stats.requests.filter((q) => q.tenantId !== undefined && q.tenantId in before).length).toBe(requestsAfter);
 
     // 91 days later: a connector (clock injected) purges every record; a resume finds nothing.
-    const later = await start(new ManualClock(clock.now() + 91 * DAY_MS));
+    const { connector: later, api: laterApi } = await harness.startAdminConnector({ token: TOKEN, tenants, clock: new ManualClock(clock.now() + 91 * DAY_MS) });
     connector = later;
     await waitFor(() => Object.keys(before).every((id) => later.registry.get(id) === undefined), { timeoutMs: 30_000, what: 'the purge of every deauthorized tenant' });
-    const resume = await fetch(`${later.adminUrl() ?? ''}/tenants/${initializing}/resume`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
-    expect(resume.status).toBe(404);
-    await resume.body?.cancel();
+    expect((await laterApi('POST', `/tenants/${initializing}/resume`)).status).toBe(404);
   }, 300_000);
 });
