@@ -38,7 +38,7 @@ import { RateBudget } from '../source/o365/rate-budget.ts';
 import { createMsalTokenProvider, type ClientCredential } from '../source/o365/token-provider.ts';
 import { TenantPoller, type TenantPollerDeps } from '../source/poller/tenant-poller.ts';
 import { TenantSweep } from '../source/sweep/tenant-sweep.ts';
-import type { TenantStatus } from '../source/poller/tenant-status.ts';
+import { describeStatus, type TenantStatus } from '../source/poller/tenant-status.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { createMetrics, enableProcessMetrics, type Metrics } from '../telemetry/metrics.ts';
 import { normalize } from '../transform/normalize/index.ts';
@@ -240,6 +240,7 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
         reportFatal(error);
       },
       sideRecords: { forEvents: (tenantId, events) => drives.forEvents(tenantId, events) },
+      verifyAccess: () => verifyAccess(() => api.accessToken()),
       ...lifecycle,
       ...(delivered === undefined || sweep === undefined ? {} : { delivered, sweep }),
       settings: {
@@ -288,7 +289,6 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
   const createRuntime: TenantRuntimeFactory = (record, conditions, initialCursor) => {
     const { poller, api } = createTenantPoller(tenantConfigOf(record), { conditions, initialCursor }, startDelayMs());
     return {
-      verify: () => verifyAccess(() => api.accessToken()),
       run: async (signal) => {
         pollers.set(record.id, poller);
         try {
@@ -331,8 +331,14 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
     { name: 'spool', check: () => ({ ok: spool.problem() === undefined, detail: spool.problem()?.message ?? '' }) },
   ];
   let stopping: Promise<{ drained: boolean }> | undefined;
+  // A tenant without a running poller shows its connection state, or "stopped" once the connector stops.
   const statuses = (): Record<string, TenantStatus> =>
-    Object.fromEntries(Object.entries(supervisor.statuses()).map(([id, status]) => [id, pollers.get(id)?.status ?? tenantStatusOf(status)]));
+    Object.fromEntries(
+      Object.entries(supervisor.statuses()).map(([id, status]) => [
+        id,
+        pollers.get(id)?.status ?? (stopping === undefined ? tenantStatusOf(status) : describeStatus('stopped', new Date(clock.now()))),
+      ]),
+    );
 
   // lifecycle seam: the admin API on its own port, behind its bearer token.
   const startAdmin = async (): Promise<Awaited<ReturnType<typeof startAdminServer>>> => {
