@@ -59,17 +59,19 @@ const RENEW_BEFORE_EXPIRY_MS = 300_000;
 export function createMsalTokenProvider(options: MsalTokenProviderOptions & { now?: () => number }): TokenProvider {
   const { endpoints } = options;
   const now = options.now ?? Date.now;
-  const auth: NodeAuthOptions = {
-    clientId: options.clientId,
-    authority: endpoints.authority,
-    knownAuthorities: [new URL(endpoints.authority).host],
-    authorityMetadata: authorityMetadata(endpoints.authority),
-    ...credentialOptions(options.credential),
-  };
+  const credential = credentialOptions(options.credential);
   let cached: { token: string; renewAtMs: number } | undefined;
   let fetching: Promise<string> | undefined;
   const fetchToken = async (): Promise<string> => {
     try {
+      // Built per fetch, metadata included: nothing of it is kept per tenant between renewals.
+      const auth: NodeAuthOptions = {
+        clientId: options.clientId,
+        authority: endpoints.authority,
+        knownAuthorities: [new URL(endpoints.authority).host],
+        authorityMetadata: authorityMetadata(endpoints.authority),
+        ...credential,
+      };
       const app = new ConfidentialClientApplication({ auth, system: { networkClient: options.networkClient } });
       const result = await app.acquireTokenByClientCredential({ scopes: [endpoints.scope], skipCache: true });
       const token = assertBearer(result?.accessToken, endpoints.tenantId);
