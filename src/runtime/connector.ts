@@ -38,7 +38,7 @@ import { RateBudget } from '../source/o365/rate-budget.ts';
 import { createMsalTokenProvider, type ClientCredential } from '../source/o365/token-provider.ts';
 import { TenantPoller, type TenantPollerDeps } from '../source/poller/tenant-poller.ts';
 import { TenantSweep } from '../source/sweep/tenant-sweep.ts';
-import type { TenantStatus } from '../source/poller/tenant-status.ts';
+import { describeStatus, type TenantStatus } from '../source/poller/tenant-status.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { createMetrics, enableProcessMetrics, type Metrics } from '../telemetry/metrics.ts';
 import { normalize } from '../transform/normalize/index.ts';
@@ -96,8 +96,6 @@ export async function loadCredential(config: ConnectorConfig, env: NodeJS.Proces
 const START_SPACING_MS = 20;
 /** First polls in progress at once, across tenants. */
 const START_CONCURRENCY = 32;
-/** Token checks (a tenant's first token) in progress at once, across tenants. */
-const VERIFY_CONCURRENCY = 256;
 
 /**
  * The composition root: builds every part from the configuration and wires them. Nothing else
@@ -176,7 +174,6 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
   metrics.spoolWritable.set(1);
   const globalLimit = pLimit(c.maxInflightBlobs);
   const startGate = pLimit(START_CONCURRENCY);
-  const verifyGate = pLimit(VERIFY_CONCURRENCY);
   let reportFatal: (error: ConnectorError) => void = () => undefined;
   let fatalCode: string | undefined;
   const fatal = new Promise<ConnectorError>((resolve) => (reportFatal = resolve));
@@ -244,6 +241,7 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
         reportFatal(error);
       },
       sideRecords: { forEvents: (tenantId, events) => drives.forEvents(tenantId, events) },
+      verifyAccess: () => verifyAccess(() => api.accessToken()),
       ...lifecycle,
       ...(delivered === undefined || sweep === undefined ? {} : { delivered, sweep }),
       settings: {
@@ -297,8 +295,6 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
     // The id only: a closure over `record` kept a copy of the whole registry record per tenant.
     const tenantId = record.id;
     return {
-      // Bounded: 10,000 tenants starting at once fetched 10,000 tokens at once (a memory peak).
-      verify: () => verifyGate(() => verifyAccess(() => api.accessToken())),
       run: async (signal) => {
         pollers.set(tenantId, poller);
         try {
@@ -341,8 +337,14 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
     { name: 'spool', check: () => ({ ok: spool.problem() === undefined, detail: spool.problem()?.message ?? '' }) },
   ];
   let stopping: Promise<{ drained: boolean }> | undefined;
+  // A tenant without a running poller shows its connection state, or "stopped" once the connector stops.
   const statuses = (): Record<string, TenantStatus> =>
-    Object.fromEntries(Object.entries(supervisor.statuses()).map(([id, status]) => [id, pollers.get(id)?.status ?? tenantStatusOf(status)]));
+    Object.fromEntries(
+      Object.entries(supervisor.statuses()).map(([id, status]) => [
+        id,
+        pollers.get(id)?.status ?? (stopping === undefined ? tenantStatusOf(status) : describeStatus('stopped', new Date(clock.now()))),
+      ]),
+    );
 
   // lifecycle seam: the admin API on its own port, behind its bearer token.
   const startAdmin = async (): Promise<Awaited<ReturnType<typeof startAdminServer>>> => {
