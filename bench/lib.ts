@@ -102,7 +102,7 @@ export interface StartedConnector {
 export async function startConnector(
   sim: RunningSimulator,
   mode: 'exactly-once' | 'at-least-once',
-  overrides: { connector?: Record<string, unknown>; kafka?: Record<string, unknown>; log?: Record<string, unknown> } = {},
+  overrides: { connector?: Record<string, unknown>; kafka?: Record<string, unknown>; metrics?: Record<string, unknown>; log?: Record<string, unknown> } = {},
   startTimeoutMs = 600_000,
 ): Promise<StartedConnector> {
   const dir = await mkdtemp(join(tmpdir(), 'bench-'));
@@ -115,6 +115,7 @@ export async function startConnector(
     connector: { ...base.connector, ...overrides.connector },
     // BENCH_KAFKA_CLIENT=platformatic: the sink on @platformatic/kafka (kafka.client), for the client comparison.
     kafka: { ...base.kafka, ...(process.env['BENCH_KAFKA_CLIENT'] ? { client: process.env['BENCH_KAFKA_CLIENT'] } : {}), ...overrides.kafka },
+    metrics: { ...base.metrics, ...overrides.metrics },
     log: { ...base.log, level: 'info', ...overrides.log },
   };
   const configPath = join(dir, 'config.json');

@@ -8,7 +8,7 @@ import { decodeCursorRecord } from '../../../src/kafka/cursor-record.ts';
 import { embeddedConfig } from '../../../src/cli/embedded-pipeline.ts';
 import type { ConnectorConfig } from '../../../src/config/schema.ts';
 import type { KafkaClientName } from '../../../src/kafka/sink-client.ts';
-import { kafkaClientOverride } from '../../support/pipeline-harness.ts';
+import { kafkaClientOverride } from '../../support/kafka-client.ts';
 import type { Cursor } from '../../../src/contracts/checkpoint.ts';
 import { readToEnd } from '../../../src/kafka/read-to-end.ts';
 import { ManualClock, startSimulator, type RunningSimulator } from '../../../src/simulator/index.ts';

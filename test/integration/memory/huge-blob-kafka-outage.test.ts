@@ -29,7 +29,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { embeddedConfig } from '../../../src/cli/embedded-pipeline.ts';
-import { kafkaClientOverride } from '../../support/pipeline-harness.ts';
+import { kafkaClientOverride } from '../../support/kafka-client.ts';
 import { readToEnd } from '../../../src/kafka/read-to-end.ts';
 import { ManualClock, startSimulator, type RunningSimulator } from '../../../src/simulator/index.ts';
 import { kafkaBrokers, requireBroker, testKafka, uniqueName } from '../../support/kafka.ts';

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { embeddedConfig } from '../../../src/cli/embedded-pipeline.ts';
-import { kafkaClientOverride } from '../../support/pipeline-harness.ts';
+import { kafkaClientOverride } from '../../support/kafka-client.ts';
 import type { Cursor } from '../../../src/contracts/checkpoint.ts';
 import { decodeCursorRecord } from '../../../src/kafka/cursor-record.ts';
 import { readToEnd } from '../../../src/kafka/read-to-end.ts';
