@@ -78,6 +78,7 @@ export class KafkaSink implements Sink {
       topics: options.topics,
       compression: options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
       maxBatchMessages: options.maxBatchMessages,
+      shardPartition: options.shard,
     };
     this.committer = new GroupCommitter<KafkaHeldOutput>({
       ...options.group,
