@@ -115,7 +115,9 @@ export class KafkaShardGroup implements ShardOwnership {
       await consumer.connect();
       await consumer.subscribe({ topics: [this.#o.topic] });
       // Messages are not needed here (the registry reads the topic): the group is only for ownership.
-      await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: () => Promise.resolve() });
+      // They are resolved all the same, so the fetch moves on and idles at maxWaitTimeInMs instead of
+      // fetching the same batch again at once; nothing is committed (a new owner starts at the end).
+      await consumer.run({ autoCommit: false, eachBatch: () => Promise.resolve() });
     } catch (error) {
       await consumer.disconnect().catch(() => undefined);
       this.#consumer = undefined;
