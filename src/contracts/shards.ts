@@ -13,6 +13,17 @@ export interface ShardChange {
   revoked: readonly number[];
 }
 
+export interface ShardListener {
+  /** Handles one change (see ShardOwnership.start); resolves with the shards owned afterwards. */
+  change(change: ShardChange): Promise<readonly number[]>;
+  /**
+   * Called at once (synchronously) whenever the group's assignment shrinks, even while a change is
+   * being handled: a shard outside `assigned` stops counting as owned now, before its hand-over
+   * is worked through, so no two replicas claim it while a slow take-over here finishes.
+   */
+  retain(assigned: ReadonlySet<number>): void;
+}
+
 export interface ShardOwnership {
   /** The number of shards; fixed for a deployment (changing it is re-sharding). */
   readonly count: number;
@@ -24,7 +35,7 @@ export interface ShardOwnership {
    * next change waits; the latest one wins); it resolves with the shards owned afterwards — a shard
    * that could not be taken over (Kafka away) is tried again.
    */
-  start(onChange: (change: ShardChange) => Promise<readonly number[]>, deadlineMs: number): Promise<void>;
+  start(listener: ShardListener, deadlineMs: number): Promise<void>;
   /**
    * Gives a shard up locally before the group says so (its producer was fenced: another replica owns
    * it now); it comes back only with a later assignment.

@@ -1,6 +1,6 @@
 import { AssignerProtocol, Partitioners, type Assigner, type Consumer, type Kafka, type PartitionAssigner } from 'kafkajs';
 import { ConnectorError } from '../contracts/errors.ts';
-import type { ShardChange, ShardOwnership } from '../contracts/shards.ts';
+import type { ShardChange, ShardListener, ShardOwnership } from '../contracts/shards.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { toConnectorError } from './client.ts';
 import { stickyAssign } from './sticky-assignment.ts';
@@ -55,7 +55,7 @@ export class KafkaShardGroup implements ShardOwnership {
   readonly #lost = new Set<number>();
   /** What onChange reported as owned. */
   #owned = new Set<number>();
-  #onChange: ((change: ShardChange) => Promise<readonly number[]>) | undefined;
+  #listener: ShardListener | undefined;
   #running: Promise<void> | undefined;
   #dirty = false;
   #lastContactMs = 0;
@@ -79,9 +79,9 @@ export class KafkaShardGroup implements ShardOwnership {
     return this.#member;
   }
 
-  async start(onChange: (change: ShardChange) => Promise<readonly number[]>, deadlineMs: number): Promise<void> {
+  async start(listener: ShardListener, deadlineMs: number): Promise<void> {
     if (this.#consumer !== undefined) return;
-    this.#onChange = onChange;
+    this.#listener = listener;
     const firstHandled = new Promise<void>((resolve) => (this.#firstHandled = resolve));
     const consumer = this.#o.kafka.consumer({
       groupId: this.#o.groupId,
@@ -173,6 +173,7 @@ export class KafkaShardGroup implements ShardOwnership {
 
   /** Handles the latest target once the change in progress is done; changes never overlap. */
   #schedule(): void {
+    this.#listener?.retain(new Set(this.#target.filter((s) => !this.#lost.has(s))));
     this.#dirty = true;
     if (this.#running !== undefined) return;
     this.#running = (async () => {
@@ -184,8 +185,8 @@ export class KafkaShardGroup implements ShardOwnership {
   }
 
   async #handle(): Promise<void> {
-    const onChange = this.#onChange;
-    if (onChange === undefined) return;
+    const listener = this.#listener;
+    if (listener === undefined) return;
     const desired = new Set(this.#target.filter((s) => !this.#lost.has(s)));
     const change: ShardChange = {
       revoked: [...this.#owned].filter((s) => !desired.has(s)).sort((a, b) => a - b),
@@ -193,7 +194,7 @@ export class KafkaShardGroup implements ShardOwnership {
     };
     if (change.assigned.length > 0 || change.revoked.length > 0) {
       try {
-        this.#owned = new Set(await onChange(change));
+        this.#owned = new Set(await listener.change(change));
       } catch (error) {
         this.#log.error({ err: error }, 'Changing the owned shards failed');
       }

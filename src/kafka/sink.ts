@@ -211,7 +211,8 @@ export class KafkaSink implements Sink {
   private noteFencing(error: Error): Error {
     if (this.fenced === undefined && error instanceof ConnectorError && isFencedError(error)) {
       this.fenced = error;
-      this.logger.error({ transactionalId: this.transactionalId }, 'Producer fenced: another instance owns this shard');
+      // A warning, not an error: with scale-out a shard handed to another replica fences this one by design.
+      this.logger.warn({ transactionalId: this.transactionalId }, 'Producer fenced: another instance owns this shard');
     }
     return error;
   }

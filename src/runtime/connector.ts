@@ -396,8 +396,11 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
     { name: 'spool', check: () => ({ ok: spool.problem() === undefined, detail: spool.problem()?.message ?? '' }) },
   ];
   let stopping: Promise<{ drained: boolean }> | undefined;
+  // With scale-out, /status lists the tenants of the shards owned now: a shard given up leaves at
+  // once, before its pollers have drained. After stop, what the replica last ran stays readable.
+  const shown = (id: string): boolean => coordinator === undefined || stopping !== undefined || coordinator.owns(id);
   const statuses = (): Record<string, TenantStatus> =>
-    Object.fromEntries(Object.entries(supervisor.statuses()).map(([id, status]) => [id, pollers.get(id)?.status ?? tenantStatusOf(status)]));
+    Object.fromEntries(Object.entries(supervisor.statuses()).filter(([id]) => shown(id)).map(([id, status]) => [id, pollers.get(id)?.status ?? tenantStatusOf(status)]));
 
   // lifecycle seam: the admin API on its own port, behind its bearer token.
   const startAdmin = async (): Promise<Awaited<ReturnType<typeof startAdminServer>>> => {
@@ -500,8 +503,7 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
       startedAtMs = clock.now();
       supervisor.start();
       if (shardGroup !== undefined && coordinator !== undefined) {
-        const shards = coordinator;
-        await shardGroup.start((change) => shards.change(change), 120_000);
+        await shardGroup.start(coordinator, 120_000);
         cursorsLoaded = true;
       }
       if (config.admin.enabled) admin = await startAdmin();

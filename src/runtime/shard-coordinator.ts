@@ -1,4 +1,4 @@
-import type { ShardChange, ShardsStatus } from '../contracts/shards.ts';
+import type { ShardChange, ShardListener, ShardsStatus } from '../contracts/shards.ts';
 import type { ShardedSink } from '../sink/sharded-sink.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
@@ -21,13 +21,15 @@ export interface ShardCoordinatorDeps {
  * shard's transactional producer), then read its cursors, then start its tenants. A shard whose
  * fence or load fails is not owned; the shard group tries it again.
  */
-export class ShardCoordinator {
+export class ShardCoordinator implements ShardListener {
   readonly #d: ShardCoordinatorDeps;
   readonly #log: Logger;
   readonly #owned = new Set<number>();
   #assigning: number[] = [];
   #revoking: number[] = [];
   #loadedOnce = false;
+  /** Shards the group took back while they were being taken over here: not owned when that ends. */
+  readonly #retracted = new Set<number>();
 
   constructor(deps: ShardCoordinatorDeps) {
     this.#d = deps;
@@ -51,6 +53,22 @@ export class ShardCoordinator {
 
   status(count: number, member: string | undefined): ShardsStatus {
     return { count, member, owned: [...this.#owned].sort((a, b) => a - b), changing: { assigning: [...this.#assigning], revoking: [...this.#revoking] } };
+  }
+
+  retain(assigned: ReadonlySet<number>): void {
+    let dropped = false;
+    for (const shard of [...this.#owned, ...this.#assigning]) {
+      if (assigned.has(shard)) continue;
+      this.#retracted.add(shard);
+      if (this.#owned.delete(shard)) {
+        this.#d.metrics.shardOwner.remove({ shard: String(shard) });
+        dropped = true;
+      }
+    }
+    if (!dropped) return;
+    this.#d.metrics.shardsOwned.set(this.#owned.size);
+    // Its pollers stop now; the sink closes when the change reaches the shard (#revoke).
+    this.#d.reconcileTenants().catch((error: unknown) => this.#log.warn({ err: error }, 'Stopping the tenants of shards given up failed'));
   }
 
   async change(change: ShardChange): Promise<readonly number[]> {
@@ -82,6 +100,7 @@ export class ShardCoordinator {
   async #assign(shards: readonly number[]): Promise<void> {
     const startedAt = Date.now();
     this.#assigning = [...shards];
+    for (const shard of shards) this.#retracted.delete(shard);
     try {
       const opened = await Promise.allSettled(shards.map((shard) => this.#d.sink.openShard(shard)));
       let fenced = shards.filter((_, i) => opened[i]?.status === 'fulfilled');
@@ -98,7 +117,9 @@ export class ShardCoordinator {
           fenced = [];
         }
       }
-      for (const shard of fenced) {
+      const taken = fenced.filter((shard) => !this.#retracted.has(shard));
+      await Promise.allSettled(fenced.filter((shard) => this.#retracted.has(shard)).map((shard) => this.#d.sink.closeShard(shard)));
+      for (const shard of taken) {
         this.#owned.add(shard);
         this.#d.metrics.shardOwner.set({ shard: String(shard) }, 1);
         this.#d.metrics.shardRebalances.inc({ kind: 'assigned' });

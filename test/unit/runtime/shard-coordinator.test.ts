@@ -72,4 +72,24 @@ describe('ShardCoordinator (the hand-over order)', () => {
     expect(sink.shards()).toEqual([]);
     expect(coordinator.owns('tenant-1')).toBe(false);
   });
+
+  it('drops a shard the group took back at once, even while a slow take-over of it is still under way', async () => {
+    const { steps, coordinator, sink } = setup();
+    await coordinator.change({ assigned: [1, 2], revoked: [] });
+    steps.length = 0;
+    coordinator.retain(new Set([2]));
+    // Synchronous: /status and the supervisor see shard 1 as not owned before anything is awaited.
+    expect(coordinator.owns('tenant-1')).toBe(false);
+    expect(coordinator.owns('tenant-2')).toBe(true);
+    expect(steps).toEqual(['tenants (owns tenant-1: false, tenant-2: true)']);
+    // The change that follows closes its sink.
+    await coordinator.change({ assigned: [], revoked: [1] });
+    expect(sink.shards()).toEqual([2]);
+
+    // Taken back in the middle of being taken over: fenced, then closed again, never owned.
+    const taking = coordinator.change({ assigned: [3], revoked: [] });
+    coordinator.retain(new Set([2]));
+    expect(await taking).toEqual([2]);
+    expect(sink.shards()).toEqual([2]);
+  });
 });
