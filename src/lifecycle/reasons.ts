@@ -1,5 +1,7 @@
 import type { ConnectorError } from '../contracts/errors.ts';
 import { describeStatus, statusForError, TENANT_STATUSES, type TenantStatus, type TenantStatusName } from '../source/poller/tenant-status.ts';
+
+export { ROLE_MISSING } from '../source/poller/tenant-status.ts';
 import type { ConnectionStatus } from './state-machine.ts';
 
 /**
@@ -44,13 +46,9 @@ export function remedyFor(reason: Reason): string {
   return describeStatus(reason as TenantStatusName, new Date(0)).action;
 }
 
-/** Verification found a token without the ActivityFeed.Read role (consent given before the permission was added). */
-export const ROLE_MISSING = 'AUTH_ROLE_MISSING';
-
 /** The Error reason for a failure seen by the poller or by verification. */
 export function reasonForError(error: ConnectorError): ErrorReason {
   if (error.code === 'AUTH_UNKNOWN_TENANT') return 'unknown-tenant';
-  if (error.code === ROLE_MISSING) return 'permission-missing';
   const status = statusForError(error);
   return status === 'starting' || status === 'healthy' || status === 'stopped' ? 'degraded' : status;
 }

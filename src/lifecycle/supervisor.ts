@@ -9,9 +9,11 @@ import { CONNECTION_STATES, type ConnectionState, type ConnectionStatus, type Hi
 
 /** What the supervisor runs for one tenant; built by the composition root's poller factory. */
 export interface TenantRuntime {
-  /** Token acquired and its roles hold ActivityFeed.Read; throws a ConnectorError saying what is missing. */
-  verify(signal: AbortSignal): Promise<void>;
-  /** The poller: subscribes, lists, delivers; returns after `signal` aborted and in-flight work drained. */
+  /**
+   * The poller: verifies access (token, ActivityFeed.Read role), subscribes, lists, delivers, and
+   * reports each outcome through its PollerConditions; returns after `signal` aborted and in-flight
+   * work drained.
+   */
   run(signal: AbortSignal): Promise<void>;
   /** Best effort, on deauthorization. */
   stopSubscription(): Promise<void>;
@@ -259,13 +261,12 @@ export class Supervisor {
     const done = (async () => {
       while (!signal.aborted) {
         try {
-          await runtime.verify(signal);
           await runtime.run(signal);
         } catch (error) {
           if (signal.aborted) break;
           const failure = isConnectorError(error) ? error : new ConnectorError('LIFECYCLE_POLLER_FAILED', String(error), { stage: 'lifecycle', retriable: true, cause: error });
           conditions.failed(failure);
-          log.warn({ code: failure.code, err: failure.message }, 'Verification failed; trying again after the poll interval');
+          log.error({ code: failure.code, err: failure.message }, 'Tenant poller failed unexpectedly; restarted after the poll interval');
           await this.#d.clock.sleep(this.#d.settings.pollIntervalMs, signal).catch(() => undefined);
         }
       }

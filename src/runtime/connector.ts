@@ -42,7 +42,7 @@ import { RateBudget } from '../source/o365/rate-budget.ts';
 import { createMsalTokenProvider, type ClientCredential } from '../source/o365/token-provider.ts';
 import { TenantPoller, type TenantPollerDeps } from '../source/poller/tenant-poller.ts';
 import { TenantSweep } from '../source/sweep/tenant-sweep.ts';
-import type { TenantStatus } from '../source/poller/tenant-status.ts';
+import { describeStatus, type TenantStatus } from '../source/poller/tenant-status.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { createMetrics, enableProcessMetrics, forgetTenant, type Metrics } from '../telemetry/metrics.ts';
 import { normalize } from '../transform/normalize/index.ts';
@@ -274,6 +274,7 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
         reportFatal(error);
       },
       sideRecords: { forEvents: (tenantId, events) => drives.forEvents(tenantId, events) },
+      verifyAccess: () => verifyAccess(() => api.accessToken()),
       ...lifecycle,
       ...(delivered === undefined || sweep === undefined ? {} : { delivered, sweep }),
       settings: {
@@ -322,7 +323,6 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
   const createRuntime: TenantRuntimeFactory = (record, conditions, initialCursor) => {
     const { poller, api } = createTenantPoller(tenantConfigOf(record), { conditions, initialCursor }, startDelayMs());
     return {
-      verify: () => verifyAccess(() => api.accessToken()),
       run: async (signal) => {
         pollers.set(record.id, poller);
         try {
@@ -399,8 +399,13 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
   // With scale-out, /status lists the tenants of the shards owned now: a shard given up leaves at
   // once, before its pollers have drained. After stop, what the replica last ran stays readable.
   const shown = (id: string): boolean => coordinator === undefined || stopping !== undefined || coordinator.owns(id);
+  // A tenant without a running poller shows its connection state, or "stopped" once the connector stops.
   const statuses = (): Record<string, TenantStatus> =>
-    Object.fromEntries(Object.entries(supervisor.statuses()).filter(([id]) => shown(id)).map(([id, status]) => [id, pollers.get(id)?.status ?? tenantStatusOf(status)]));
+    Object.fromEntries(
+      Object.entries(supervisor.statuses())
+        .filter(([id]) => shown(id))
+        .map(([id, status]) => [id, pollers.get(id)?.status ?? (stopping === undefined ? tenantStatusOf(status) : describeStatus('stopped', new Date(clock.now())))]),
+    );
 
   // lifecycle seam: the admin API on its own port, behind its bearer token.
   const startAdmin = async (): Promise<Awaited<ReturnType<typeof startAdminServer>>> => {

@@ -22,7 +22,6 @@ export async function startAdminWorld(options: { clock?: ManualClock; loginBaseU
   const supervisor = new Supervisor({
     registry,
     createRuntime: () => ({
-      verify: () => Promise.resolve(),
       run: (signal) => new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true })),
       stopSubscription: () => Promise.resolve(),
       lastCursor: () => undefined,

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EMBEDDED_LOOKBACK_HOURS, embeddedConfig, needsAdmin, tenantCaughtUp } from '../../src/cli/embedded-pipeline.ts';
 import type { ConnectorConfig } from '../../src/config/schema.ts';
+import type { Clock } from '../../src/contracts/clock.ts';
 import { createConnector, type Connector } from '../../src/runtime/connector.ts';
 import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../../src/simulator/index.ts';
 import { silentLogger, type Logger } from '../../src/telemetry/logger.ts';
@@ -12,6 +13,13 @@ import { kafkaBrokers, readAll, uniqueName } from './kafka.ts';
 import { waitFor } from './time.ts';
 
 export const SECRET_ENV = 'ONEDRIVE_CONNECTOR_EMBEDDED_SECRET';
+
+/** A connector with its admin API on, and a client for that API (bearer token set). */
+export interface AdminConnector {
+  connector: Connector;
+  /** Calls the admin API; the body is parsed as JSON (every answer of the API is). */
+  api: (method: string, path: string, body?: unknown) => Promise<{ status: number; body: Record<string, unknown> }>;
+}
 
 export interface HarnessOptions {
   simulator: SimulatorOptions;
@@ -66,6 +74,31 @@ export class PipelineHarness {
     const connector = await createConnector({ ...this.config, auth: options.auth }, { logger: this.#logger, env: { ...this.env, ...options.env } });
     await connector.start();
     return connector;
+  }
+
+  /**
+   * A connector with the admin API on a free port (token and consent-state secret from the
+   * environment), on `tenants` instead of every simulated tenant when given, and on `clock` when given.
+   */
+  async startAdminConnector(options: { token: string; tenants?: ConnectorConfig['tenants']; clock?: Clock }): Promise<AdminConnector> {
+    if (this.#connectorsStarted++ === 0) this.#startedAtMs = Date.now();
+    const config: ConnectorConfig = {
+      ...this.config,
+      tenants: options.tenants ?? this.config.tenants,
+      admin: { enabled: true, host: '127.0.0.1', port: 0, token: { env: 'ADMIN_TOKEN' }, stateSecret: { env: 'STATE_SECRET' }, consentStateTtlSeconds: 3600 },
+    };
+    const env = { ...this.env, ADMIN_TOKEN: options.token, STATE_SECRET: `${options.token}-state-secret` };
+    const connector = await createConnector(config, { logger: this.#logger, env, ...(options.clock === undefined ? {} : { clock: options.clock }) });
+    await connector.start();
+    const api: AdminConnector['api'] = async (method, path, body) => {
+      const res = await fetch(`${connector.adminUrl() ?? ''}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${options.token}`, 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    return { connector, api };
   }
 
   /** Every tenant that can be collected has listed up to the simulator's present with nothing in flight. */

@@ -87,6 +87,12 @@ export interface TenantPollerDeps {
   random?: () => number;
   // lifecycle seam: the poller reports what it sees; the connection state machine (src/lifecycle) decides what it means.
   conditions?: PollerConditions;
+  /**
+   * lifecycle seam: verification (token acquired, its roles hold ActivityFeed.Read) before the first
+   * listing and again after every failure, so a failed verification is a poll failure like any other:
+   * same status, same backoff, same quiet reminders while it waits for an admin.
+   */
+  verifyAccess?: (stop: AbortSignal) => Promise<void>;
   /** lifecycle seam: where to start instead of the store's cursor (a restart in this process, a resume, a legacy import); undefined: the store's. */
   initialCursor?: () => Cursor | undefined;
   /** Sweep seam (issue 12): remembers every blob done, for the reconciliation sweep. */
@@ -115,6 +121,7 @@ export class TenantPoller {
   #draining = false;
   #status: TenantStatus;
   #subscribed = false;
+  #verified = false;
   readonly #waitingLog = new WaitingLogPolicy();
   /** Content entries the last listing returned, known ones included (Initializing ends at the first). */
   #listedItems = 0;
@@ -167,18 +174,23 @@ export class TenantPoller {
     let emptyPolls = 0;
     while (!stop.aborted) {
       try {
-        const { caughtUp, listed } = await this.#pollOnce(stop);
+        const { caughtUp, listed, askedTheApi } = await this.#pollOnce(stop);
         emptyPolls = listed > 0 ? 0 : emptyPolls + 1;
         failures = 0;
-        this.#d.conditions?.listed(this.#listedItems); // lifecycle seam
-        // A spool failure is cleared by the spool working again, not by a listing that worked.
-        const spoolStill = this.#status.status === 'spool-unavailable' && this.#d.spool.problem() !== undefined;
-        if (this.#status.status !== 'healthy' && !spoolStill) this.#setStatus('healthy');
+        // Only an answer from the API says the tenant works again: a pass with nothing to list (caught
+        // up) proves nothing, while a blob download may just have failed with audit logging off.
+        if (askedTheApi) {
+          this.#d.conditions?.listed(this.#listedItems); // lifecycle seam
+          // A spool failure is cleared by the spool working again, not by a listing that worked.
+          const spoolStill = this.#status.status === 'spool-unavailable' && this.#d.spool.problem() !== undefined;
+          if (this.#status.status !== 'healthy' && !spoolStill) this.#setStatus('healthy');
+        }
         if (caughtUp) await clock.sleep(this.#pollIntervalMs(emptyPolls), stop);
       } catch (error) {
         if (stop.aborted) break;
         failures += 1;
         const mapped = toConnectorError(error);
+        this.#verified = false;
         this.#d.conditions?.failed(mapped); // lifecycle seam
         if (mapped.code === API_ERRORS.subscriptionMissing || mapped.code === API_ERRORS.subscriptionDisabled) this.#subscribed = false;
         this.#setStatus(statusForError(mapped), mapped);
@@ -270,10 +282,14 @@ export class TenantPoller {
     return emptyPolls >= IDLE_POLLS && idlePollIntervalMs !== undefined ? Math.max(pollIntervalMs, idlePollIntervalMs) : pollIntervalMs;
   }
 
-  async #pollOnce(stop: AbortSignal): Promise<{ caughtUp: boolean; listed: number }> {
+  async #pollOnce(stop: AbortSignal): Promise<{ caughtUp: boolean; listed: number; askedTheApi: boolean }> {
     const { clock, settings, api } = this.#d;
     const tracker = this.#requireTracker();
     this.#listedItems = 0;
+    if (!this.#verified) {
+      await this.#d.verifyAccess?.(stop);
+      this.#verified = true;
+    }
     if (!this.#subscribed) {
       const gate = this.#d.startGate;
       await (gate === undefined ? this.#ensureSubscribed(stop) : gate(() => this.#ensureSubscribed(stop)));
@@ -290,7 +306,7 @@ export class TenantPoller {
       endLagMs: settings.endLagMs,
       maxWindowMs: settings.maxWindowMs,
     });
-    if (window === undefined) return { caughtUp: true, listed: 0 };
+    if (window === undefined) return { caughtUp: true, listed: 0, askedTheApi: false };
     if (window.expiredGap !== undefined) {
       this.#d.metrics.dataLoss.inc({ tenant: this.#d.tenantId, reason: 'window-expired' });
       this.#log.error(
@@ -312,7 +328,7 @@ export class TenantPoller {
     tracker.markListedUpTo(window.endMs);
     this.#log.debug({ start: new Date(window.startMs).toISOString(), end: new Date(window.endMs).toISOString(), newBlobs: listed }, 'Window listed');
     this.#cursorTask?.request();
-    return { caughtUp: window.endMs >= serverNowMs - settings.endLagMs - 1000, listed };
+    return { caughtUp: window.endMs >= serverNowMs - settings.endLagMs - 1000, listed, askedTheApi: true };
   }
 
   async #ensureSubscribed(stop: AbortSignal): Promise<void> {

@@ -47,11 +47,15 @@ const ACTIONS: Partial<Record<TenantStatusName, string>> = {
   degraded: 'Transient errors; the connector retries with backoff. See the logs for the error code.',
 };
 
+/** Verification found a token without the ActivityFeed.Read role (consent given before the permission was added). */
+export const ROLE_MISSING = 'AUTH_ROLE_MISSING';
+
 export function statusForError(error: ConnectorError): TenantStatusName {
   switch (error.code) {
     case API_ERRORS.auditDisabled:
       return 'audit-disabled';
     case API_ERRORS.permissionMissing:
+    case ROLE_MISSING:
       return 'permission-missing';
     case 'AUTH_CONSENT_MISSING':
     case 'AUTH_UNKNOWN_TENANT':

@@ -32,6 +32,8 @@ describe('fault matrix: tenant state changes mid-run', () => {
     await waitFor(async () => (await eventsPublished(c, id)) > 0, { timeoutMs: 60_000, what: 'a first blob' });
     run.sim.disableSubscription(id);
     await waitTenantCaughtUp(connector, run.sim, id);
+    // Healthy again once a listing pass after the re-subscription is answered (blob retries may catch up first).
+    await waitFor(() => c.statuses()[id]?.status === 'healthy', { timeoutMs: 30_000, what: 'the healthy status after a listing' });
     await connector.stop();
 
     expect(run.sim.stats.count({ tenantId: id, status: 400 })).toBeGreaterThanOrEqual(1);
@@ -131,7 +133,8 @@ describe('fault matrix: tenant state changes mid-run', () => {
 
     run.sim.setAuditEnabled(off, true);
     await waitTenantCaughtUp(c, run.sim, off);
-    expect(c.statuses()[off]?.status).toBe('healthy');
+    // Healthy again once a listing is answered (blob retries may catch up first): within a poll interval.
+    await waitFor(() => c.statuses()[off]?.status === 'healthy', { timeoutMs: 30_000, what: 'the healthy status after a listing' });
     await c.stop();
 
     await expectComplete(run, off);

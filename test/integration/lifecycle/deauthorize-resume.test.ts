@@ -1,8 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ConnectorConfig } from '../../../src/config/schema.ts';
-import { createConnector, type Connector } from '../../../src/runtime/connector.ts';
+import type { Connector } from '../../../src/runtime/connector.ts';
 import { ManualClock } from '../../../src/simulator/index.ts';
-import { silentLogger } from '../../../src/telemetry/logger.ts';
 import { readAll, requireBroker } from '../../support/kafka.ts';
 import { PipelineHarness } from '../../support/pipeline-harness.ts';
 import { waitFor } from '../../support/time.ts';
@@ -28,16 +26,10 @@ describe('deauthorize and resume', () => {
     const clock = new ManualClock(Date.now());
     harness = await PipelineHarness.start({ simulator: { seed: 'deauth', clock, eventsPerHour: 30, tenants: [{ historyHours: 12 }] } });
     const tenant = harness.sim.tenants[0]!.id;
-    const config: ConnectorConfig = {
-      ...harness.config,
-      admin: { enabled: true, host: '127.0.0.1', port: 0, token: { env: 'ADMIN_TOKEN' }, stateSecret: { env: 'STATE_SECRET' }, consentStateTtlSeconds: 3600 },
-    };
-    connector = await createConnector(config, { logger: silentLogger, env: { ...harness.env, ADMIN_TOKEN: TOKEN, STATE_SECRET: 's' } });
-    await connector.start();
-    const api = async (path: string) => {
-      const res = await fetch(`${connector?.adminUrl() ?? ''}${path}`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
-      return (await res.json()) as { status: { state: string }; deauthorizedAt?: string };
-    };
+    const admin = await harness.startAdminConnector({ token: TOKEN });
+    connector = admin.connector;
+    const config = harness.config;
+    const api = async (path: string) => (await admin.api('POST', path)).body as { status: { state: string }; deauthorizedAt?: string };
     await harness.waitCaughtUp(connector, 120_000);
     await waitFor(() => connector?.connections()[tenant]?.state === 'Monitoring', { timeoutMs: 30_000, what: 'Monitoring' });
 

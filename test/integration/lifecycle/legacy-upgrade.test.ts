@@ -1,8 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ConnectorConfig } from '../../../src/config/schema.ts';
-import { createConnector, type Connector } from '../../../src/runtime/connector.ts';
+import type { Connector } from '../../../src/runtime/connector.ts';
 import { ManualClock } from '../../../src/simulator/index.ts';
-import { silentLogger } from '../../../src/telemetry/logger.ts';
 import { normalize } from '../../../src/transform/normalize/index.ts';
 import { readAll, requireBroker } from '../../support/kafka.ts';
 import { PipelineHarness } from '../../support/pipeline-harness.ts';
@@ -49,13 +47,9 @@ describe('upgrade from the legacy connector', () => {
     expect(required.size).toBeGreaterThan(50);
     expect(forbidden.size).toBeGreaterThan(50);
 
-    const config: ConnectorConfig = {
-      ...harness.config,
-      tenants: [],
-      admin: { enabled: true, host: '127.0.0.1', port: 0, token: { env: 'ADMIN_TOKEN' }, stateSecret: { env: 'STATE_SECRET' }, consentStateTtlSeconds: 3600 },
-    };
-    connector = await createConnector(config, { logger: silentLogger, env: { ...harness.env, ADMIN_TOKEN: TOKEN, STATE_SECRET: 'upgrade-state-secret' } });
-    await connector.start();
+    const admin = await harness.startAdminConnector({ token: TOKEN, tenants: [] });
+    connector = admin.connector;
+    const config = harness.config;
     const importBody = {
       tenant,
       displayName: 'Legacy tenant',
@@ -64,8 +58,8 @@ describe('upgrade from the legacy connector', () => {
       window: { from: new Date(Date.now() - 60_000).toISOString(), to: new Date(Date.now() + HOUR).toISOString() },
     };
     const post = async (body: unknown) => {
-      const res = await fetch(`${connector?.adminUrl() ?? ''}/tenants/import`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-      return { status: res.status, body: (await res.json()) as { imported: boolean; tenant: { status: { state: string } } } };
+      const answer = await admin.api('POST', '/tenants/import', body);
+      return { status: answer.status, body: answer.body as unknown as { imported: boolean; tenant: { status: { state: string } } } };
     };
     const first = await post(importBody);
     expect(first.status).toBe(201);

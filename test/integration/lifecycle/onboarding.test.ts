@@ -1,9 +1,7 @@
 import { Agent, request } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ConnectorConfig } from '../../../src/config/schema.ts';
-import { createConnector, type Connector } from '../../../src/runtime/connector.ts';
+import type { Connector } from '../../../src/runtime/connector.ts';
 import { ManualClock } from '../../../src/simulator/index.ts';
-import { silentLogger } from '../../../src/telemetry/logger.ts';
 import { readAll, requireBroker } from '../../support/kafka.ts';
 import { PipelineHarness } from '../../support/pipeline-harness.ts';
 import { waitFor } from '../../support/time.ts';
@@ -41,18 +39,11 @@ describe('onboarding through admin consent', () => {
     const sim = harness.sim;
     const browser = new Agent({ connect: { ca: sim.caPem } });
     agent = browser;
-    const config: ConnectorConfig = {
-      ...harness.config,
-      tenants: [],
-      admin: { enabled: true, host: '127.0.0.1', port: 0, token: { env: 'ADMIN_TOKEN' }, stateSecret: { env: 'STATE_SECRET' }, consentStateTtlSeconds: 3600 },
-    };
-    connector = await createConnector(config, { logger: silentLogger, env: { ...harness.env, ADMIN_TOKEN: TOKEN, STATE_SECRET: 'onboarding-state-secret' } });
-    await connector.start();
+    const admin = await harness.startAdminConnector({ token: TOKEN, tenants: [] });
+    connector = admin.connector;
+    const config = harness.config;
     const adminUrl = connector.adminUrl() ?? '';
-    const api = async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(`${adminUrl}${path}`, { method, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-      return (await res.json()) as Record<string, unknown>;
-    };
+    const api = async (method: string, path: string, body?: unknown) => (await admin.api(method, path, body)).body;
     const state = (id: string) => connector?.connections()[id];
     /** What the admin's browser does: open the consent URL, follow Entra's redirect to our callback. */
     const consent = async (id: string) => {

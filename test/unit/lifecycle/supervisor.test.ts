@@ -21,14 +21,12 @@ class FakeRuntimes {
   readonly stopSubscriptionCalls: string[] = [];
   conditions: PollerConditions | undefined;
   initialCursor: (() => Cursor | undefined) | undefined;
-  verifyError: ConnectorError | undefined;
   stopSubscriptionFails = false;
   running = 0;
   /** What the poller reports as reached when it stops. */
   reached: Cursor | undefined;
 
   create = (record: TenantRecord, conditions: PollerConditions, initialCursor: () => Cursor | undefined): TenantRuntime => ({
-    verify: () => (this.verifyError === undefined ? Promise.resolve() : Promise.reject(this.verifyError)),
     run: async (signal) => {
       this.started.push(record.id);
       this.conditions = conditions;
@@ -204,18 +202,16 @@ describe('Supervisor', () => {
     expect(w.registry.get(ID)?.parkedCursor).toEqual(reached);
   });
 
-  it('records a failed verification as Error with its reason and tries again after the poll interval', async () => {
+  it('records a failed verification reported by the poller as Error with its reason, and leaves it when the poller recovers', async () => {
     const w = world();
-    w.runtimes.verifyError = new ConnectorError('AUTH_ROLE_MISSING', 'no ActivityFeed.Read', { stage: 'auth', retriable: false });
     await addPending(w);
     await w.supervisor.dispatch(ID, { type: 'consent-granted' });
-    await waitFor(() => w.registry.get(ID)?.status.state === 'Error', { what: 'the Error status' });
-    expect(w.registry.get(ID)?.status).toMatchObject({ reason: 'permission-missing', code: 'AUTH_ROLE_MISSING' });
-    expect(w.runtimes.started).toEqual([]);
-    w.runtimes.verifyError = undefined;
-    await waitFor(() => w.clock.sleeping > 0, { what: 'the retry sleep' });
-    w.clock.advance(POLL);
-    await waitFor(() => w.runtimes.running === 1, { what: 'the poller after a good verification' });
+    await waitFor(() => w.runtimes.running === 1, { what: 'the poller after consent' });
+    w.runtimes.conditions?.failed(new ConnectorError('AUTH_ROLE_MISSING', 'no ActivityFeed.Read', { stage: 'auth', retriable: false }));
+    await w.supervisor.settled();
+    expect(w.registry.get(ID)?.status).toMatchObject({ state: 'Error', reason: 'permission-missing', code: 'AUTH_ROLE_MISSING' });
+    // The poller keeps running (it retries verification with its own backoff), so it is not restarted.
+    expect(w.runtimes.started).toEqual([ID]);
     w.runtimes.conditions?.subscribed();
     await w.supervisor.settled();
     expect(w.state()).toBe('Initializing');

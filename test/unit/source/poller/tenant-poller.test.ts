@@ -70,6 +70,7 @@ interface HarnessOptions {
   blockSends?: boolean;
   /** Every dead letter fails with this error (the dead-letter topic is unavailable). */
   failDeadLetters?: Error;
+  verifyAccess?: () => Promise<void>;
 }
 
 async function startPoller(feed: FakeFeed, options: HarnessOptions = {}): Promise<Harness> {
@@ -99,6 +100,7 @@ async function startPoller(feed: FakeFeed, options: HarnessOptions = {}): Promis
     settings: { ...SETTINGS, ...options.settings },
     onFatal: (error) => fatal.push(error),
     random: () => 0.5,
+    ...(options.verifyAccess === undefined ? {} : { verifyAccess: options.verifyAccess }),
   });
   const stop = new AbortController();
   const running = poller.run(stop.signal);
@@ -454,6 +456,31 @@ describe('TenantPoller: status and backpressure (invariants 3 and 5)', () => {
     expect(h.poller.status.status).toBe('healthy');
     await stopPoller(h);
     await expect(h.running).resolves.toBeUndefined();
+  });
+
+  it('verifies access before any API call and after every failure: a missing role is permission-missing with nothing listed, and collection starts once it is granted', async () => {
+    const feed = new FakeFeed(backlog());
+    let roleMissing = true;
+    let verifications = 0;
+    const verifyAccess = (): Promise<void> => {
+      verifications += 1;
+      return roleMissing ? Promise.reject(new ConnectorError('AUTH_ROLE_MISSING', 'no ActivityFeed.Read role', { stage: 'auth', retriable: false })) : Promise.resolve();
+    };
+    const h = await startPoller(feed, { verifyAccess });
+
+    await runUntil(h, () => h.poller.status.status === 'permission-missing' && verifications >= 2, 'two failed verifications', 60_000);
+    expect(h.poller.status.errorCode).toBe('AUTH_ROLE_MISSING');
+    expect(feed.windows).toEqual([]);
+    roleMissing = false;
+    await runUntil(h, () => caughtUp(h) && allAcked(h), 'collection after the role was granted', 60_000);
+    expect(h.poller.status.status).toBe('healthy');
+    expect(publishedIds(h).sort()).toEqual(expectedIds(feed.blobs));
+    // Verified once more after each failure, not before every poll.
+    const afterHealthy = verifications;
+    const windowsSoFar = feed.windows.length;
+    await runUntil(h, () => feed.windows.length > windowsSoFar, 'another listing', 60_000);
+    expect(verifications).toBe(afterHealthy);
+    await stopPoller(h);
   });
 
   it('stops listing at maxInflightBlobs while Kafka does not acknowledge, and resumes when it does', async () => {
