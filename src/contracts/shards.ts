@@ -41,6 +41,11 @@ export interface ShardOwnership {
    * it now); it comes back only with a later assignment.
    */
   lose(shard: number): void;
+  /**
+   * Gives a shard up and takes it over again at once (if the group still assigns it): fence, re-read
+   * its committed cursors, restart its tenants. For a shard whose last commit has an unknown outcome.
+   */
+  restart(shard: number): void;
   /** This replica's id in the group (undefined before the first join). */
   memberId(): string | undefined;
   /** Leaves the group (the others take the shards at once). Revokes every shard first. Safe twice. */

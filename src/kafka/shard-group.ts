@@ -53,6 +53,8 @@ export class KafkaShardGroup implements ShardOwnership {
   /** What the group last gave this replica. */
   #target: number[] = [];
   readonly #lost = new Set<number>();
+  /** Lost on purpose, to be taken over again once given up (restart). */
+  readonly #restarting = new Set<number>();
   /** What onChange reported as owned. */
   #owned = new Set<number>();
   #listener: ShardListener | undefined;
@@ -96,12 +98,15 @@ export class KafkaShardGroup implements ShardOwnership {
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 5_000 },
     });
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      // A join completing while this replica stops must not hand it shards again.
+      if (this.#stopped) return;
       this.#member = payload.memberId;
       this.#lastContactMs = this.#now();
       const shards = [...(payload.memberAssignment[this.#o.topic] ?? [])].sort((a, b) => a - b);
       this.#log.info({ memberId: payload.memberId, leader: payload.isLeader, shards }, 'Joined the shard group');
       this.#target = shards;
       this.#lost.clear();
+      this.#restarting.clear();
       this.#schedule();
     });
     consumer.on(consumer.events.HEARTBEAT, () => (this.#lastContactMs = this.#now()));
@@ -142,6 +147,14 @@ export class KafkaShardGroup implements ShardOwnership {
   lose(shard: number): void {
     if (!this.#owned.has(shard) || this.#lost.has(shard)) return;
     this.#log.warn({ shard }, 'Gave up a shard whose producer was fenced: another replica owns it now');
+    this.#lost.add(shard);
+    this.#schedule();
+  }
+
+  restart(shard: number): void {
+    if (!this.#owned.has(shard) || this.#lost.has(shard)) return;
+    this.#log.warn({ shard }, 'Taking a shard over again: its last commit has an unknown outcome');
+    this.#restarting.add(shard);
     this.#lost.add(shard);
     this.#schedule();
   }
@@ -187,7 +200,7 @@ export class KafkaShardGroup implements ShardOwnership {
   async #handle(): Promise<void> {
     const listener = this.#listener;
     if (listener === undefined) return;
-    const desired = new Set(this.#target.filter((s) => !this.#lost.has(s)));
+    const desired = new Set(this.#stopped ? [] : this.#target.filter((s) => !this.#lost.has(s)));
     const change: ShardChange = {
       revoked: [...this.#owned].filter((s) => !desired.has(s)).sort((a, b) => a - b),
       assigned: [...desired].filter((s) => !this.#owned.has(s)).sort((a, b) => a - b),
@@ -198,6 +211,13 @@ export class KafkaShardGroup implements ShardOwnership {
       } catch (error) {
         this.#log.error({ err: error }, 'Changing the owned shards failed');
       }
+    }
+    // A restarted shard, once given up, is wanted again: the loop in #schedule takes it over.
+    for (const shard of this.#restarting) {
+      if (this.#owned.has(shard)) continue;
+      this.#restarting.delete(shard);
+      this.#lost.delete(shard);
+      if (!this.#stopped) this.#dirty = true;
     }
     const complete = [...desired].every((s) => this.#owned.has(s)) && [...this.#owned].every((s) => desired.has(s));
     if (complete) {

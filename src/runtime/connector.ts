@@ -154,6 +154,11 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
       },
       transactionTimeoutMs: config.kafka.transactionTimeoutSeconds * 1000,
       logger,
+      // Re-fencing and re-reading the shard's committed cursors settles whether that group committed.
+      onCommitUncertain: () => {
+        metrics.shardRebalances.inc({ kind: 'restarted' });
+        shardGroup?.restart(shard);
+      },
     });
   const shardedSink = sharded ? new ShardedSink({ transactional: c.deliveryMode === 'exactly-once', shardOf: shardOfTenant, create: createShardSink }) : undefined;
   const sink: Sink = deps.sink ?? (shardedSink as ShardedSink);
@@ -270,6 +275,8 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
           shardGroup.lose(shardOfTenant(tenant.id));
           return;
         }
+        // A commit without an answer: the shard's sink has already asked for the shard to be taken over again.
+        if (shardGroup !== undefined && error.code === 'SINK_COMMIT_UNCERTAIN') return;
         fatalCode ??= error.code;
         reportFatal(error);
       },

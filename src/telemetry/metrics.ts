@@ -342,7 +342,7 @@ export function createMetrics(registry: Registry = new Registry(), options: Metr
     }),
     shardRebalances: new Counter({
       name: `${PREFIX}shard_rebalances_total`,
-      help: 'Changes of the shards this replica owns, by kind (assigned, revoked, lost: fenced by a newer owner).',
+      help: 'Changes of the shards this replica owns, by kind (assigned, revoked, lost: fenced by a newer owner, restarted: taken over again after a commit without an answer).',
       labelNames: ['kind'] as const,
       registers: reg,
     }),

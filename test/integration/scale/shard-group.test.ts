@@ -72,6 +72,14 @@ describe('the shard group (real broker)', () => {
     await b.group.stop();
     expect(b.owned()).toEqual([]);
     await waitFor(() => a.owned().length === SHARDS, { timeoutMs: 30_000, what: 'the remaining member to take every shard back' });
+    // restart (a commit without an answer): the shard is given up and taken over again, nothing else moves.
+    const before = a.changes.length;
+    a.group.restart(2);
+    await waitFor(() => a.changes.length >= before + 2 && a.owned().length === SHARDS, { timeoutMs: 30_000, what: 'shard 2 to be taken over again' });
+    expect(a.changes.slice(before)).toEqual([
+      { revoked: [2], assigned: [] },
+      { revoked: [], assigned: [2] },
+    ]);
   });
 });
 
