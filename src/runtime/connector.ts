@@ -405,7 +405,9 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
   let stopping: Promise<{ drained: boolean }> | undefined;
   // With scale-out, /status lists the tenants of the shards owned now: a shard given up leaves at
   // once, before its pollers have drained. After stop, what the replica last ran stays readable.
-  const shown = (id: string): boolean => coordinator === undefined || stopping !== undefined || coordinator.owns(id);
+  // (While stopping, the shards being handed over are already someone else's: still filtered.)
+  let stopped = false;
+  const shown = (id: string): boolean => coordinator === undefined || stopped || coordinator.owns(id);
   // A tenant without a running poller shows its connection state, or "stopped" once the connector stops.
   const statuses = (): Record<string, TenantStatus> =>
     Object.fromEntries(
@@ -539,6 +541,7 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
         await agent.close().catch(() => undefined);
         await server?.close();
         await admin?.close();
+        stopped = true;
         // Never "stopped cleanly" after a start that failed or was cut short: nothing ran.
         if (!started) logger.info('Connector closed; it had not finished starting');
         else if (fatalCode !== undefined) logger.info({ drained, code: fatalCode }, 'Connector stopped after a fatal error');
