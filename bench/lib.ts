@@ -102,7 +102,7 @@ export interface StartedConnector {
 export async function startConnector(
   sim: RunningSimulator,
   mode: 'exactly-once' | 'at-least-once',
-  overrides: { connector?: Record<string, unknown>; kafka?: Record<string, unknown>; log?: Record<string, unknown> } = {},
+  overrides: { connector?: Record<string, unknown>; kafka?: Record<string, unknown>; metrics?: Record<string, unknown>; log?: Record<string, unknown> } = {},
   startTimeoutMs = 600_000,
 ): Promise<StartedConnector> {
   const dir = await mkdtemp(join(tmpdir(), 'bench-'));
@@ -114,6 +114,7 @@ export async function startConnector(
     ...base,
     connector: { ...base.connector, ...overrides.connector },
     kafka: { ...base.kafka, ...overrides.kafka },
+    metrics: { ...base.metrics, ...overrides.metrics },
     log: { ...base.log, level: 'info', ...overrides.log },
   };
   const configPath = join(dir, 'config.json');

@@ -91,7 +91,7 @@ async function main(): Promise<void> {
     hugeBlobMiB: envNumber('BENCH_HUGE_BLOB_MIB', 256),
     hugeTimeoutSeconds: envNumber('BENCH_HUGE_TIMEOUT_SECONDS', 180),
     idleTenants: envNumber('BENCH_IDLE_TENANTS', 10_000),
-    idleSeconds: envNumber('BENCH_IDLE_SECONDS', 90),
+    idleSeconds: envNumber('BENCH_IDLE_SECONDS', 120),
     idleSteadySeconds: envNumber('BENCH_IDLE_STEADY_SECONDS', 30),
     quotaSeconds: envNumber('BENCH_QUOTA_SECONDS', 60),
     peerHours: envNumber('BENCH_PEER_HOURS', 12),

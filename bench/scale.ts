@@ -70,7 +70,9 @@ export async function idleTenantsRun(tenants: number, seconds: number, steadySec
   let connector: StartedConnector | undefined;
   try {
     log(`idle tenants: ${tenants} tenants for ${seconds} s`);
-    connector = await startConnector(sim, 'exactly-once', {}, 900_000);
+    // A fleet's configuration: the default poll intervals (60 s, 300 s once idle) and no per-tenant
+    // metric detail. The embedded runs' 2 s polls would list 10,000 tenants 5,000 times a second.
+    connector = await startConnector(sim, 'exactly-once', { connector: { pollIntervalSeconds: 60, idlePollIntervalSeconds: 300, firstRunLookbackHours: 1, windowEndLagSeconds: 60 }, metrics: { perTenantDetail: false } }, 900_000);
     const { child } = connector;
     const sampler = new RssSampler(child.pid, 500);
     await sleep(Math.max(0, seconds - steadySeconds) * 1000);

@@ -5,6 +5,7 @@ import { parseConfig } from '../config/load.ts';
 import type { ConnectorConfig, ConnectorConfigInput } from '../config/schema.ts';
 import { createConnector, type Connector } from '../runtime/connector.ts';
 import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../simulator/index.ts';
+import type { SimulatorHandle } from '../simulator/thread.ts';
 import type { TenantStatus } from '../source/poller/tenant-status.ts';
 import type { Logger } from '../telemetry/logger.ts';
 
@@ -17,8 +18,10 @@ const SECRET_ENV = 'ONEDRIVE_CONNECTOR_EMBEDDED_SECRET';
  */
 export const EMBEDDED_LOOKBACK_HOURS = 167.75;
 
-export interface EmbeddedRunOptions {
+export interface EmbeddedRunOptions<S extends SimulatorHandle = RunningSimulator> {
   simulator: SimulatorOptions;
+  /** Starts the simulator; default startSimulator(simulator) in this thread (`demo`: startSimulatorThread). */
+  startSimulator?: (options: SimulatorOptions) => Promise<S>;
   brokers: string[];
   deliveryMode: 'exactly-once' | 'at-least-once';
   /** Topic names get this prefix so a run's output is easy to find and never mixed with another's. */
@@ -35,7 +38,7 @@ export interface EmbeddedRunOptions {
    * Replaces "every tenant caught up with the simulator's present" as the end condition, checked
    * with each progress snapshot (`replay`: every recorded blob collected, src/fixtures/replay.ts).
    */
-  isComplete?: (run: { simulator: RunningSimulator; connector: Connector; config: ConnectorConfig; progress: EmbeddedProgress }) => boolean;
+  isComplete?: (run: { simulator: S; connector: Connector; config: ConnectorConfig; progress: EmbeddedProgress }) => boolean;
   /** Aborted by SIGTERM/SIGINT: start-up is cut short, or the wait for the backlog ends; then a clean stop. */
   signal?: AbortSignal;
 }
@@ -45,9 +48,9 @@ export interface EmbeddedProgress {
   tenants: Array<{ id: string; scenario: string; status: TenantStatus; published: number; caughtUp: boolean }>;
 }
 
-export interface EmbeddedRunResult {
+export interface EmbeddedRunResult<S extends SimulatorHandle = RunningSimulator> {
   config: ConnectorConfig;
-  simulator: RunningSimulator;
+  simulator: S;
   caughtUp: boolean;
   elapsedMs: number;
   drained: boolean;
@@ -62,7 +65,7 @@ export interface EmbeddedRunResult {
 /** Statuses that need a tenant admin: such tenants never catch up and are not waited for. */
 const NEEDS_ADMIN = new Set(['audit-disabled', 'consent-missing', 'permission-missing', 'auth-failed']);
 
-export function embeddedConfig(sim: RunningSimulator, options: Pick<EmbeddedRunOptions, 'brokers' | 'deliveryMode' | 'topicPrefix' | 'metricsPort' | 'firstRunLookbackHours'>, caFile: string): ConnectorConfig {
+export function embeddedConfig(sim: SimulatorHandle, options: Pick<EmbeddedRunOptions, 'brokers' | 'deliveryMode' | 'topicPrefix' | 'metricsPort' | 'firstRunLookbackHours'>, caFile: string): ConnectorConfig {
   const input: ConnectorConfigInput = {
     connector: {
       publisherIdentifier: EMBEDDED_PUBLISHER_ID,
@@ -109,8 +112,9 @@ export function embeddedConfig(sim: RunningSimulator, options: Pick<EmbeddedRunO
  * with the simulator's present (or the timeout passes); then a clean stop. Used by `replay`, `demo`
  * and the end-to-end tests.
  */
-export async function runEmbedded(options: EmbeddedRunOptions): Promise<EmbeddedRunResult> {
-  const sim = await startSimulator(options.simulator);
+export async function runEmbedded<S extends SimulatorHandle = RunningSimulator>(options: EmbeddedRunOptions<S>): Promise<EmbeddedRunResult<S>> {
+  // Without a starter S is its default, RunningSimulator: what startSimulator gives.
+  const sim = options.startSimulator === undefined ? ((await startSimulator(options.simulator)) as unknown as S) : await options.startSimulator(options.simulator);
   const dir = await mkdtemp(join(tmpdir(), 'onedrive-connector-embedded-'));
   try {
     const caFile = join(dir, 'simulator-ca.pem');
@@ -167,7 +171,7 @@ export function needsAdmin(status: TenantStatus): boolean {
   return NEEDS_ADMIN.has(status.status);
 }
 
-async function snapshot(connector: Connector, sim: RunningSimulator, scenarioOf: Map<string, string>, started: number): Promise<EmbeddedProgress> {
+async function snapshot(connector: Connector, sim: SimulatorHandle, scenarioOf: Map<string, string>, started: number): Promise<EmbeddedProgress> {
   const published = new Map<string, number>();
   const metric = await connector.metrics.eventsPublished.get();
   for (const value of metric.values) {

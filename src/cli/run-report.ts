@@ -1,6 +1,7 @@
 import type { Kafka } from 'kafkajs';
 import { readToEnd } from '../kafka/read-to-end.ts';
 import type { EmbeddedProgress, EmbeddedRunResult } from './embedded-pipeline.ts';
+import type { SimulatorHandle } from '../simulator/thread.ts';
 
 /** What actually arrived in Kafka: counts per tenant and action, plus one event to look at. */
 export interface TopicCensus {
@@ -68,7 +69,7 @@ export function progressLine(progress: EmbeddedProgress): string {
   return `[${(progress.elapsedMs / 1000).toFixed(0).padStart(3)}s] events published: ${parts.join(' | ')}`;
 }
 
-export function formatReport(result: EmbeddedRunResult, census: TopicCensus): string {
+export function formatReport(result: EmbeddedRunResult<SimulatorHandle>, census: TopicCensus): string {
   const lines: string[] = [];
   const { config, simulator } = result;
   lines.push('', `Pipeline ${result.caughtUp ? 'caught up with the simulated tenants' : 'did NOT catch up before the timeout'} in ${(result.elapsedMs / 1000).toFixed(1)} s; stopped ${result.drained ? 'cleanly' : 'at the shutdown deadline'}.`);

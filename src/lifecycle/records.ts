@@ -39,17 +39,20 @@ export function newTenantRecord(tenant: NewTenant, origin: TenantRecord['origin'
  * tenant from the file does not remove it: deauthorize it through the admin API.
  */
 export async function seedRegistry(registry: TenantRegistry, tenants: readonly TenantConfig[], nowMs: number): Promise<string[]> {
-  const seeded: string[] = [];
+  const records: TenantRecord[] = [];
+  const seen = new Set<string>();
   for (const tenant of tenants) {
-    if (registry.get(tenant.id) !== undefined) continue;
+    if (seen.has(tenant.id) || registry.get(tenant.id) !== undefined) continue;
+    seen.add(tenant.id);
     const record = newTenantRecord(tenant, 'config', nowMs);
     const consented = applyEvent(record.status, { type: 'consent-granted' }, nowMs);
     if (consented !== undefined) {
       record.status = consented.status;
       if (consented.entry !== undefined) record.history.push(consented.entry);
     }
-    await registry.put(record);
-    seeded.push(record.id);
+    records.push(record);
   }
-  return seeded;
+  // All at once: a registry may write them together (the Kafka one sends them in a few requests).
+  await Promise.all(records.map((record) => registry.put(record)));
+  return records.map((record) => record.id);
 }

@@ -9,10 +9,21 @@ import { startSimulator, type RunningSimulator, type SimulatorOptions } from '..
 import { silentLogger, type Logger } from '../../src/telemetry/logger.ts';
 import { normalize } from '../../src/transform/normalize/index.ts';
 import { RETENTION_MS, RETENTION_SAFETY_MS } from '../../src/source/poller/window-planner.ts';
+import { expect } from 'vitest';
 import { kafkaBrokers, readAll, uniqueName } from './kafka.ts';
 import { waitFor } from './time.ts';
 
 export const SECRET_ENV = 'ONEDRIVE_CONNECTOR_EMBEDDED_SECRET';
+
+/**
+ * Every event inside the first run's reach was published, and nothing outside it: blobs created within
+ * the harness's margin of the reach's old end may go either way (the exact start instant decides).
+ */
+export function expectWithinReach(published: Set<string>, expected: { required: Set<string>; allowed: Set<string> }): void {
+  expect([...expected.required].filter((id) => !published.has(id)), 'missing events').toEqual([]);
+  expect([...published].filter((id) => !expected.allowed.has(id)), "events outside the first run's reach").toEqual([]);
+  expect(published.size).toBeGreaterThan(0);
+}
 
 /** A connector with its admin API on, and a client for that API (bearer token set). */
 export interface AdminConnector {

@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { createKafka } from '../../kafka/client.ts';
 import { createLogger } from '../../telemetry/logger.ts';
+import { startSimulatorThread, type SimulatorHandle } from '../../simulator/thread.ts';
 import { runEmbedded, type EmbeddedRunOptions } from '../embedded-pipeline.ts';
 import { censusOfTopics, formatReport, progressPrinter } from '../run-report.ts';
 import { brokerList, defaultBrokers, port, positiveInteger } from '../option-parsers.ts';
@@ -14,17 +15,23 @@ interface EmbeddedCommandOptions {
 }
 
 /** Shared by `demo` and `replay`: run, show progress on a terminal, then print what reached Kafka. */
-export async function runEmbeddedCommand(simulator: EmbeddedRunOptions['simulator'], options: EmbeddedCommandOptions, label: string): Promise<void> {
+export async function runEmbeddedCommand(
+  simulator: EmbeddedRunOptions['simulator'],
+  options: EmbeddedCommandOptions,
+  label: string,
+  startSimulator?: EmbeddedRunOptions<SimulatorHandle>['startSimulator'],
+): Promise<void> {
   const logger = createLogger({ level: process.env['LOG_LEVEL'] ?? 'warn' });
   const brokers = options.brokers;
   const topicPrefix = `${label}-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}.`;
   const tty = process.stdout.isTTY;
   const interrupt = new AbortController();
   const release = onShutdownSignals(() => interrupt.abort());
-  let result: Awaited<ReturnType<typeof runEmbedded>>;
+  let result: Awaited<ReturnType<typeof runEmbedded<SimulatorHandle>>>;
   try {
-    result = await runEmbedded({
+    result = await runEmbedded<SimulatorHandle>({
       simulator,
+      ...(startSimulator === undefined ? {} : { startSimulator }),
       brokers,
       deliveryMode: options.mode,
       topicPrefix,
@@ -79,6 +86,7 @@ export function registerDemoCommand(program: Command): void {
   ).action(async (options: EmbeddedCommandOptions & { tenants: number; seed: string; eventsPerHour: number; auditDisabledTenant: boolean }) => {
     const healthy = Array.from({ length: options.tenants }, () => ({ scenario: 'healthy' as const }));
     const tenants = options.auditDisabledTenant ? [...healthy, { scenario: 'audit-disabled' as const }] : healthy;
-    await runEmbeddedCommand({ seed: options.seed, tenants, eventsPerHour: options.eventsPerHour }, options, 'demo');
+    // The simulator on its own thread, beside the connector, as Microsoft's service would be.
+    await runEmbeddedCommand({ seed: options.seed, tenants, eventsPerHour: options.eventsPerHour }, options, 'demo', startSimulatorThread);
   });
 }

@@ -24,7 +24,7 @@ export function registerOnboardingDemoCommand(program: Command): void {
     .command('demo-onboarding')
     .description('One simulated tenant through PendingConsent → Initializing → Monitoring, via the admin API and admin consent.')
     .option('--brokers <list>', 'Kafka bootstrap servers', process.env['KAFKA_BROKERS'] ?? '127.0.0.1:19092')
-    .option('--first-content-seconds <n>', 'how late the simulator lists the first content of the new subscription', '20')
+    .option('--first-content-seconds <n>', 'how late the simulator lists the first content of the new subscription (Microsoft: up to 12 h)', '5')
     .option('--timeout <seconds>', 'give up after this long', '180')
     .action(async (options: { brokers: string; firstContentSeconds: string; timeout: string }) => {
       const logger = createLogger({ level: process.env['LOG_LEVEL'] ?? 'warn' });

@@ -19,6 +19,12 @@ export class TokenSigner {
   readonly kid: string;
   readonly #privateKey: KeyObject;
   readonly #publicKey: KeyObject;
+  /**
+   * Tokens whose signature checked out: a connector sends the same token on every request for an
+   * hour, and an RSA verification per request was a tenth of the simulator's CPU in a catch-up.
+   * Lifetime and audience are still checked on every request. Bounded: cleared when full.
+   */
+  readonly #verified = new Map<string, AccessTokenClaims>();
 
   constructor() {
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -63,8 +69,23 @@ export class TokenSigner {
 
   /** Verifies signature, lifetime (on the simulator clock) and audience; throws on any failure. */
   async verify(token: string, nowMs: number, audiences: readonly string[]): Promise<AccessTokenClaims> {
+    const known = this.#verified.get(token);
+    if (known !== undefined && stillValid(known, nowMs, audiences)) return known;
     const { payload } = await jwtVerify(token, this.#publicKey, { currentDate: new Date(nowMs), audience: [...audiences], algorithms: ['RS256'] });
     if (typeof payload['tid'] !== 'string' || typeof payload['appid'] !== 'string') throw new Error('Token lacks tid/appid.');
+    if (this.#verified.size >= VERIFIED_TOKENS_KEPT) this.#verified.clear();
+    this.#verified.set(token, payload as AccessTokenClaims);
     return payload as AccessTokenClaims;
   }
+}
+
+const VERIFIED_TOKENS_KEPT = 4096;
+
+/** The checks jwtVerify makes besides the signature: not before, not expired, audience. A miss re-verifies fully (and throws the real error). */
+function stillValid(claims: AccessTokenClaims, nowMs: number, audiences: readonly string[]): boolean {
+  const nowSeconds = Math.floor(nowMs / 1000);
+  if (typeof claims.exp !== 'number' || claims.exp <= nowSeconds) return false;
+  if (typeof claims.nbf === 'number' && claims.nbf > nowSeconds) return false;
+  const aud = claims.aud;
+  return typeof aud === 'string' ? audiences.includes(aud) : Array.isArray(aud) && aud.some((a) => audiences.includes(a));
 }

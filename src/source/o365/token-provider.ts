@@ -4,7 +4,7 @@ import { ConnectorError } from '../../contracts/errors.ts';
 import type { TenantEndpoints } from './endpoints.ts';
 import { TokenEndpointError } from './msal-network.ts';
 
-/** Gives a bearer token for one tenant. msal caches it and refreshes it shortly before expiry. */
+/** Gives a bearer token for one tenant, cached and renewed shortly before expiry. */
 export interface TokenProvider {
   /** `forceRefresh` after the API answered 401 for a token msal still considered valid. */
   getToken(options?: { forceRefresh?: boolean }): Promise<string>;
@@ -46,29 +46,51 @@ function credentialOptions(credential: ClientCredential): Pick<NodeAuthOptions, 
   };
 }
 
-export function createMsalTokenProvider(options: MsalTokenProviderOptions): TokenProvider {
+/** msal's own renewal offset: a token is replaced this long before it expires. */
+const RENEW_BEFORE_EXPIRY_MS = 300_000;
+
+/**
+ * The token is kept here and handed out without msal while it has more than five minutes left:
+ * msal's cache lookup (authority and scope parsing, cache filtering, logging) cost more CPU than the
+ * blob it authorised, on every request. A fetch builds a fresh msal application and drops it after,
+ * so an idle tenant holds one string between hourly renewals, not a client with its caches
+ * (10,000 tenants per pod). Concurrent callers share one fetch.
+ */
+export function createMsalTokenProvider(options: MsalTokenProviderOptions & { now?: () => number }): TokenProvider {
   const { endpoints } = options;
-  const app = new ConfidentialClientApplication({
-    auth: {
-      clientId: options.clientId,
-      authority: endpoints.authority,
-      knownAuthorities: [new URL(endpoints.authority).host],
-      authorityMetadata: authorityMetadata(endpoints.authority),
-      ...credentialOptions(options.credential),
-    },
-    system: { networkClient: options.networkClient },
-  });
+  const now = options.now ?? Date.now;
+  const credential = credentialOptions(options.credential);
+  let cached: { token: string; renewAtMs: number } | undefined;
+  let fetching: Promise<string> | undefined;
+  const fetchToken = async (): Promise<string> => {
+    try {
+      // Built per fetch, metadata included: nothing of it is kept per tenant between renewals.
+      const auth: NodeAuthOptions = {
+        clientId: options.clientId,
+        authority: endpoints.authority,
+        knownAuthorities: [new URL(endpoints.authority).host],
+        authorityMetadata: authorityMetadata(endpoints.authority),
+        ...credential,
+      };
+      const app = new ConfidentialClientApplication({ auth, system: { networkClient: options.networkClient } });
+      const result = await app.acquireTokenByClientCredential({ scopes: [endpoints.scope], skipCache: true });
+      const token = assertBearer(result?.accessToken, endpoints.tenantId);
+      // No expiry given: use it once, fetch again next time.
+      const expiresAtMs = result?.expiresOn?.getTime() ?? now();
+      cached = { token, renewAtMs: expiresAtMs - RENEW_BEFORE_EXPIRY_MS };
+      return token;
+    } catch (error) {
+      throw mapAuthError(error, endpoints.tenantId);
+    } finally {
+      fetching = undefined;
+    }
+  };
   return {
-    async getToken(request = {}) {
-      try {
-        const result = await app.acquireTokenByClientCredential({
-          scopes: [endpoints.scope],
-          skipCache: request.forceRefresh === true,
-        });
-        return assertBearer(result?.accessToken, endpoints.tenantId);
-      } catch (error) {
-        throw mapAuthError(error, endpoints.tenantId);
-      }
+    getToken(request = {}) {
+      if (request.forceRefresh === true) cached = undefined;
+      if (cached !== undefined && now() < cached.renewAtMs) return Promise.resolve(cached.token);
+      fetching ??= fetchToken();
+      return fetching;
     },
   };
 }

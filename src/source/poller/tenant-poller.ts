@@ -111,7 +111,8 @@ export class TenantPoller {
   readonly #d: TenantPollerDeps;
   readonly #key: CursorKey;
   readonly #log: Logger;
-  readonly #limit: LimitFunction;
+  /** The tenant's blob concurrency; made with the first blob (an idle tenant of 10,000 never needs one). */
+  #blobLimit: LimitFunction | undefined;
   readonly #inflight = new Set<Promise<void>>();
   #tracker: CheckpointTracker | undefined;
   #worker: BlobWorker | undefined;
@@ -130,7 +131,6 @@ export class TenantPoller {
     this.#d = deps;
     this.#key = { tenantId: deps.tenantId, contentType: deps.contentType ?? AUDIT_SHAREPOINT };
     this.#log = deps.logger.child({ tenant: deps.tenantId, contentType: this.#key.contentType });
-    this.#limit = pLimit(deps.settings.blobConcurrency);
     this.#status = describeStatus('starting', new Date(deps.clock.now()));
     this.#publishStatus();
   }
@@ -265,7 +265,7 @@ export class TenantPoller {
             this.#afterCommit();
           }),
         );
-        const task = worker.process(item, stop, (step) => this.#limit(() => this.#d.globalLimit(step)));
+        const task = worker.process(item, stop, (step) => this.#slot(step));
         const tracked = task.catch((error: unknown) => this.#log.error({ err: error, contentId: item.contentId }, 'Blob handling failed unexpectedly'));
         this.#inflight.add(tracked);
         void tracked.finally(() => this.#inflight.delete(tracked));
@@ -343,10 +343,15 @@ export class TenantPoller {
     this.#d.conditions?.subscribed(); // lifecycle seam
   }
 
+  #slot<T>(step: () => Promise<T>): Promise<T> {
+    this.#blobLimit ??= pLimit(this.#d.settings.blobConcurrency);
+    return this.#blobLimit(() => this.#d.globalLimit(step));
+  }
+
   #spawn(item: ContentListing, stop: AbortSignal): void {
     const worker = this.#requireWorker();
     const listedAtMs = this.#d.clock.now();
-    const task = worker.process(item, stop, (step) => this.#limit(() => this.#d.globalLimit(step)), listedAtMs);
+    const task = worker.process(item, stop, (step) => this.#slot(step), listedAtMs);
     const tracked = task.catch((error: unknown) => this.#log.error({ err: error, contentId: item.contentId }, 'Blob handling failed unexpectedly'));
     this.#inflight.add(tracked);
     void tracked.finally(() => this.#inflight.delete(tracked));

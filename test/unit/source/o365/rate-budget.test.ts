@@ -14,27 +14,47 @@ function startTakes(budget: RateBudget, n: number, signal?: AbortSignal): { gran
 }
 
 describe('RateBudget (per-tenant request quota, o365-api.md §2.4)', () => {
-  it('at 65/min with a 5 s burst, five requests go at once and then one a second', async () => {
-    // rate = 65 / (60 s + 5 s) = 1/s; the bucket holds 5 s of it.
+  it('lets a backlog start at full speed: the whole quota at once, then one as each leaves the window', async () => {
+    // A minute plus the default 1 s margin: a slot frees 61 s after it was taken.
     const clock = new ManualClock();
-    const budget = new RateBudget(65, clock, 5);
+    const budget = new RateBudget(5, clock);
     const takes = startTakes(budget, 7);
     await waitFor(() => takes.granted() === 5 && clock.sleeping === 2, { what: 'five grants and two waiters' });
+    expect(budget.inWindow()).toBe(5);
 
-    await advance(clock, 999);
+    await advance(clock, 60_999);
     expect(takes.granted()).toBe(5);
     await advance(clock, 1);
-    await waitFor(() => takes.granted() === 6, { what: 'the 6th grant' });
-    expect(takes.granted()).toBe(6);
-    await advance(clock, 1_000);
-    await waitFor(() => takes.granted() === 7, { what: 'the 7th grant' });
+    await waitFor(() => takes.granted() === 7, { what: 'the two waiters, as the first five leave the window' });
+    expect(budget.inWindow()).toBe(2);
     await takes.all;
+  });
+
+  it('spreads grants over the minute as the window frees them, not in lock-step', async () => {
+    const clock = new ManualClock();
+    const budget = new RateBudget(3, clock, { marginMs: 0 });
+    await budget.take();
+    await advance(clock, 10_000);
+    await budget.take();
+    await advance(clock, 10_000);
+    await budget.take();
+    const next = startTakes(budget, 2);
+    await waitFor(() => clock.sleeping === 2, { what: 'two waiters' });
+    // 60 s after the first grant one slot frees; the second waiter needs the one taken at 10 s.
+    await advance(clock, 39_999);
+    expect(next.granted()).toBe(0);
+    await advance(clock, 1);
+    await waitFor(() => next.granted() === 1, { what: 'one slot at 60 s' });
+    await advance(clock, 9_999);
+    expect(next.granted()).toBe(1);
+    await advance(clock, 1);
+    await waitFor(() => next.granted() === 2, { what: 'the next at 70 s' });
   });
 
   it('never lets a sliding minute hold more than the quota, burst included (the service counts that way)', async () => {
     const clock = new ManualClock();
     const quota = 120;
-    const budget = new RateBudget(quota, clock, 5);
+    const budget = new RateBudget(quota, clock);
     const grants: number[] = [];
     const t0 = clock.now();
     const takes = Array.from({ length: 400 }, () => budget.take().then(() => grants.push(clock.now() - t0)));
@@ -48,7 +68,7 @@ describe('RateBudget (per-tenant request quota, o365-api.md §2.4)', () => {
       const inMinute = grants.filter((t) => t >= at && t < at + 60_000).length;
       expect(inMinute).toBeLessThanOrEqual(quota);
     }
-    // …and it still uses most of it: over 90 % in a steady minute.
+    // …and it still uses most of it: over 90 % of the quota in every minute of steady demand.
     const steady = grants.filter((t) => t >= 20_000 && t < 80_000).length;
     expect(steady, `grants ${grants.length}, steady minute ${steady}`).toBeGreaterThan(0.9 * quota);
     budget.pauseUntil(Number.MAX_SAFE_INTEGER);
@@ -80,7 +100,7 @@ describe('RateBudget (per-tenant request quota, o365-api.md §2.4)', () => {
 
   it('rejects a waiting take when its signal aborts', async () => {
     const clock = new ManualClock();
-    const budget = new RateBudget(60, clock, 1);
+    const budget = new RateBudget(1, clock);
     await budget.take();
     const controller = new AbortController();
     const waiting = budget.take(controller.signal);
@@ -91,35 +111,32 @@ describe('RateBudget (per-tenant request quota, o365-api.md §2.4)', () => {
 });
 
 describe('RateBudget.background (the reconciliation sweep, issue 12)', () => {
-  it('leaves half the burst to live requests and never takes a token while a live request waits', async () => {
+  it('leaves the reserve to live requests and never takes a slot while a live request waits', async () => {
     const clock = new ManualClock();
-    // 70/min with a 10 s burst refills one token a second (quota / (60 s + burst)) into a bucket of 10.
-    const budget = new RateBudget(70, clock, 10);
+    const budget = new RateBudget(10, clock, { marginMs: 0, backgroundReserve: 4 });
     const background = budget.background();
-    let sweepGranted = 0;
+    const grants: string[] = [];
     const sweep = (async () => {
       for (let i = 0; i < 20; i += 1) {
         await background.take();
-        sweepGranted += 1;
+        grants.push('sweep');
       }
     })();
-    // The sweep takes the burst down to its reserve (half of 10), then waits.
-    await waitFor(() => sweepGranted === 5 && clock.sleeping === 1, { what: 'the sweep to stop at the reserve' });
+    // The sweep stops where the reserve begins: 10 − 4 = 6 in the window.
+    await waitFor(() => grants.length === 6 && clock.sleeping === 1, { what: 'the sweep to stop at the reserve' });
     // Live requests still get the reserve at once.
-    const live = startTakes(budget, 8);
-    await waitFor(() => live.granted() === 5, { what: 'five live grants from the reserve' });
-    // While live requests wait, every refilled token goes to them, none to the sweep.
-    for (let s = 0; s < 3; s += 1) {
-      await advance(clock, 1_000);
-      await waitFor(() => live.granted() === 6 + s, { what: `live grant ${6 + s}` });
-    }
-    expect(sweepGranted).toBe(5);
-    await live.all;
-    // With live polling idle the sweep gets what refills above the reserve (6 tokens: 6 s).
-    for (let s = 0; s < 5; s += 1) await advance(clock, 1_000);
-    expect(sweepGranted).toBe(5);
-    for (let s = 0; s < 3; s += 1) await advance(clock, 1_000);
-    await waitFor(() => sweepGranted >= 6, { what: 'the sweep to go on once live is idle' });
+    const live = Array.from({ length: 6 }, () => budget.take().then(() => grants.push('live')));
+    await waitFor(() => grants.length === 10 && clock.sleeping === 3, { what: 'four live grants from the reserve, two live waiting' });
+    expect(budget.inWindow()).toBe(10);
+    // The minute passes: every slot frees at once; the waiting live requests go before any sweep request.
+    await advance(clock, 60_000);
+    await Promise.all(live);
+    // A sweep request that found live ones waiting sleeps one request's share of the window (6 s here).
+    await advance(clock, 6_000);
+    await waitFor(() => grants.length === 16 && clock.sleeping === 1, { what: 'the sweep to take up to the reserve again' });
+    expect(grants.slice(10, 12)).toEqual(['live', 'live']);
+    expect(grants.slice(12)).toEqual(['sweep', 'sweep', 'sweep', 'sweep']);
+    expect(budget.inWindow()).toBe(6);
     budget.pauseUntil(Number.MAX_SAFE_INTEGER);
     void sweep.catch(() => undefined);
   });

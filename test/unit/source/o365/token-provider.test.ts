@@ -158,4 +158,30 @@ describe('createMsalTokenProvider', () => {
     expect((error as ConnectorError).code).toBe('AUTH_UNAVAILABLE');
     expect((error as ConnectorError).retriable).toBe(true);
   });
+
+  it('shares one fetch between concurrent callers and renews five minutes before expiry', async () => {
+    const entra = fakeEntra((_call, n) => tokenAnswer(n));
+    let nowMs = Date.now();
+    const provider = createMsalTokenProvider({ clientId: CLIENT_ID, credential: { kind: 'secret', clientSecret: 's' }, endpoints, networkClient: entra.client, now: () => nowMs });
+
+    expect(await Promise.all([provider.getToken(), provider.getToken(), provider.getToken()])).toEqual(['access-token-1', 'access-token-1', 'access-token-1']);
+    expect(entra.calls).toHaveLength(1);
+    // expires_in 3599 s: still served from the cache 54 min later, renewed once under 5 min are left.
+    nowMs += 3_290_000;
+    expect(await provider.getToken()).toBe('access-token-1');
+    nowMs += 10_000;
+    expect(await provider.getToken()).toBe('access-token-2');
+    expect(entra.calls).toHaveLength(2);
+  });
+
+  it('does not keep a failed fetch: the next call asks again', async () => {
+    let fail = true;
+    const entra = fakeEntra((_call, n) =>
+      fail ? { status: 503, headers: { 'content-type': 'text/html' }, body: '<html>busy</html>' } : tokenAnswer(n),
+    );
+    const provider = createMsalTokenProvider({ clientId: CLIENT_ID, credential: { kind: 'secret', clientSecret: 's' }, endpoints, networkClient: entra.client });
+    await expect(provider.getToken()).rejects.toBeInstanceOf(ConnectorError);
+    fail = false;
+    await expect(provider.getToken()).resolves.toMatch(/^access-token-/);
+  });
 });
