@@ -236,7 +236,7 @@ export class Supervisor {
     await this.#stopPoller(tenantId);
     this.#lastCursors.delete(tenantId);
     if (this.#connections.delete(tenantId)) {
-      this.#countStates();
+      this.#countState(tenantId, undefined);
       this.#d.onRelease?.(tenantId);
     }
   }
