@@ -10,4 +10,6 @@ process.on('warning', (warning) => {
   process.stderr.write(`${warning.name}: ${warning.message}\n`);
 });
 
+// Before anything loads kafkajs: its read_committed filter lets some aborted records through.
+await import('../src/kafka/kafkajs-aborted-filter.ts');
 await import('../src/cli/main.ts');

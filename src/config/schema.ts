@@ -194,8 +194,25 @@ const kafkaSchema = z.strictObject({
     })
     .prefault({}),
   compression: z.enum(['none', 'gzip']).default('gzip'),
-  /** The shard this process owns; its transactional id is `<transactionalIdPrefix>-shard-<shard>`. */
-  shard: z.number().int().min(0).default(0),
+  /**
+   * Scale-out (docs/scaling.md): tenants are sharded over the partitions of the registry topic; a
+   * consumer group over that topic assigns shards to replicas. Each owned shard has its own
+   * transactional id, `<transactionalIdPrefix>-shard-<n>`, fenced before its cursors are read.
+   */
+  shards: z
+    .strictObject({
+      /** Partitions of the registry topic (and of the cursors and published-ids topics) = shards. Fixed: changing it is re-sharding. */
+      count: z.number().int().min(1).max(1000).default(32),
+      /** The consumer group that assigns shards; every replica of one deployment uses the same. Default `<transactionalIdPrefix>-shards`. */
+      groupId: z.string().min(1).optional(),
+      /** A replica silent this long (SIGKILL, lost network) loses its shards to the others. */
+      sessionTimeoutSeconds: z.number().int().min(6).max(300).default(30),
+      /** How long a rebalance waits for every replica to rejoin; at least transactionTimeoutSeconds (its default), so an open group can end. */
+      rebalanceTimeoutSeconds: z.number().int().min(1).max(900).optional(),
+      heartbeatIntervalSeconds: z.number().positive().max(60).default(3),
+    })
+    .prefault({})
+    .refine((s) => s.heartbeatIntervalSeconds * 3 <= s.sessionTimeoutSeconds, { message: 'heartbeatIntervalSeconds must be at most a third of sessionTimeoutSeconds', path: ['heartbeatIntervalSeconds'] }),
   transactionalIdPrefix: z.string().min(1).default('onedrive-connector'),
   /**
    * Group commit: units that finished within this interval are written together, as one transaction
@@ -251,7 +268,12 @@ export const configSchema = z.strictObject({
     .array(tenantSchema)
     .default([])
     .refine((tenants) => new Set(tenants.map((t) => t.id.toLowerCase())).size === tenants.length, 'tenant ids must be unique'),
-  kafka: kafkaSchema.refine(plainNeedsTls, { message: 'SASL PLAIN sends the password as it is: turn on ssl or configure tls', path: ['sasl', 'mechanism'] }),
+  kafka: kafkaSchema
+    .refine(plainNeedsTls, { message: 'SASL PLAIN sends the password as it is: turn on ssl or configure tls', path: ['sasl', 'mechanism'] })
+    .refine((kafka) => (kafka.shards.rebalanceTimeoutSeconds ?? Infinity) >= kafka.transactionTimeoutSeconds, {
+      message: 'shards.rebalanceTimeoutSeconds must be at least transactionTimeoutSeconds: a replica giving up a shard may need that long to end its open group',
+      path: ['shards', 'rebalanceTimeoutSeconds'],
+    }),
   metrics: z
     .strictObject({
       enabled: z.boolean().default(true),

@@ -39,6 +39,8 @@ export interface DeliveredView {
 export interface DeliveredLog {
   /** Reads what is stored (may block until the store is reachable). Called once before anything else. */
   start(): Promise<void>;
+  /** Scale-out: reads the store again after shards were taken over, so their tenants' digests are current. */
+  reload?(): Promise<void>;
   /** Exactly-once: the records a blob's unit commits with it, so the blob counts as delivered after a restart. */
   unitRecords(key: CursorKey, blob: DeliveredBlob): readonly KeyedRecord[];
   /**

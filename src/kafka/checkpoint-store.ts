@@ -13,6 +13,12 @@ export interface KafkaCheckpointStoreOptions {
   /** How long start() may take to read the topic to its end. */
   readDeadlineMs: number;
   logger: Logger;
+  /**
+   * Scale-out: the partition a tenant's cursors belong in (its shard's). Cursors are written there,
+   * and a cursor found in another partition (written before scale-out, or copied while re-sharding)
+   * counts only while the tenant's own partition holds none. Without it the key decides (one shard).
+   */
+  partitionOf?: (tenantId: string) => number;
 }
 
 /**
@@ -23,7 +29,10 @@ export interface KafkaCheckpointStoreOptions {
 export class KafkaCheckpointStore implements CheckpointStore {
   private readonly options: KafkaCheckpointStoreOptions;
   private readonly logger: Logger;
-  private readonly cursors = new Map<string, Cursor>();
+  /** key → cursor (null: tombstoned) from the key's own partition. */
+  private cursors = new Map<string, Cursor | null>();
+  /** key → cursor found in another partition: used only while the own partition has nothing for the key. */
+  private legacy = new Map<string, Cursor>();
   private producer: Producer | undefined;
   private state: 'new' | 'starting' | 'started' | 'stopped' = 'new';
 
@@ -56,8 +65,9 @@ export class KafkaCheckpointStore implements CheckpointStore {
 
   load(key: CursorKey): Cursor | undefined {
     if (this.state !== 'started') throw new Error('KafkaCheckpointStore.load() called before start()');
-    const cursor = this.cursors.get(cursorKeyString(key));
-    return cursor === undefined ? undefined : structuredClone(cursor);
+    const keyString = cursorKeyString(key);
+    const cursor = this.cursors.has(keyString) ? this.cursors.get(keyString) : this.legacy.get(keyString);
+    return cursor === undefined || cursor === null ? undefined : structuredClone(cursor);
   }
 
   async save(key: CursorKey, cursor: Cursor): Promise<void> {
@@ -66,7 +76,7 @@ export class KafkaCheckpointStore implements CheckpointStore {
     }
     const record = encodeCursorRecord(key, cursor);
     try {
-      await this.producer.send({ topic: this.options.topic, messages: [record], acks: -1 });
+      await this.producer.send({ topic: this.options.topic, messages: [{ ...record, ...this.partitionFor(key) }], acks: -1 });
     } catch (error) {
       throw toConnectorError(error, 'checkpoint', 'save a cursor');
     }
@@ -79,11 +89,26 @@ export class KafkaCheckpointStore implements CheckpointStore {
     }
     const keyString = cursorKeyString(key);
     try {
-      await this.producer.send({ topic: this.options.topic, messages: [{ key: keyString, value: null }], acks: -1 });
+      await this.producer.send({ topic: this.options.topic, messages: [{ key: keyString, value: null, ...this.partitionFor(key) }], acks: -1 });
     } catch (error) {
       throw toConnectorError(error, 'checkpoint', 'tombstone a cursor');
     }
-    this.cursors.delete(keyString);
+    this.cursors.set(keyString, null);
+  }
+
+  /**
+   * Reads the topic again (scale-out: after the producers of newly owned shards were fenced, so no
+   * transaction of theirs is open and their partitions are complete up to the stable offset).
+   */
+  async reload(): Promise<void> {
+    if (this.state !== 'started') throw new Error('KafkaCheckpointStore.reload() called before start() or after stop()');
+    const startedAt = Date.now();
+    await this.readAll();
+    this.logger.info({ cursors: this.cursors.size + this.legacy.size, durationMs: Date.now() - startedAt }, 'Reloaded cursors');
+  }
+
+  private partitionFor(key: CursorKey): { partition?: number } {
+    return this.options.partitionOf === undefined ? {} : { partition: this.options.partitionOf(key.tenantId) };
   }
 
   async stop(): Promise<void> {
@@ -96,6 +121,9 @@ export class KafkaCheckpointStore implements CheckpointStore {
   }
 
   private async readAll(): Promise<void> {
+    const own = new Map<string, Cursor | null>();
+    const legacy = new Map<string, Cursor>();
+    const partitionOf = this.options.partitionOf;
     try {
       await readToEnd(this.options.kafka, {
         topic: this.options.topic,
@@ -103,15 +131,23 @@ export class KafkaCheckpointStore implements CheckpointStore {
         groupIdPrefix: 'checkpoint-store',
         onMessage: (message, partition) => {
           const decoded = decodeCursorRecord(message.key, message.value);
-          if (decoded.kind === 'cursor') this.cursors.set(decoded.key, decoded.cursor);
-          else if (decoded.kind === 'tombstone') this.cursors.delete(decoded.key);
           // An unreadable record keeps the previous cursor of its key: at worst some blobs are
           // published again, never skipped.
-          else this.logger.error({ partition, offset: message.offset, key: decoded.key, detail: decoded.detail }, 'Ignored an unreadable cursor record');
+          if (decoded.kind === 'invalid') {
+            this.logger.error({ partition, offset: message.offset, key: decoded.key, detail: decoded.detail }, 'Ignored an unreadable cursor record');
+            return;
+          }
+          const tenantId = decoded.key.split('|', 1)[0] ?? '';
+          const inOwnPartition = partitionOf === undefined || partitionOf(tenantId) === partition;
+          if (inOwnPartition) own.set(decoded.key, decoded.kind === 'cursor' ? decoded.cursor : null);
+          else if (decoded.kind === 'cursor') legacy.set(decoded.key, decoded.cursor);
+          else legacy.delete(decoded.key);
         },
       });
+      this.cursors = own;
+      this.legacy = legacy;
     } catch (error) {
-      this.state = 'new';
+      if (this.state === 'starting') this.state = 'new';
       if (error instanceof ReadDeadlineError) {
         throw new ConnectorError('CHECKPOINT_READ_TIMEOUT', `Could not load cursors: ${error.message}`, {
           stage: 'checkpoint',

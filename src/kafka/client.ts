@@ -109,6 +109,9 @@ export function kafkaLogLevel(level: logLevel, namespace: string, fields: Record
   // up to the layer that decides whether to retry (it logs again, with retryCount, if it does).
   const retrying = namespace === 'Connection' || typeof fields.retryCount === 'number' || typeof fields.retryTime === 'number';
   if (level === logLevel.ERROR) return retrying ? 'debug' : 'error';
+  // A shard-group rebalance (a replica joined or left) is routine with scale-out; the shard group
+  // logs what changed for this replica at info.
+  if (level === logLevel.WARN && namespace === 'Runner' && fields.error === 'The group is rebalancing, so a rejoin is needed') return 'debug';
   if (level === logLevel.WARN) return retrying ? 'debug' : 'warn';
   return level === logLevel.INFO ? 'debug' : 'trace';
 }

@@ -10,8 +10,8 @@ export interface KafkaDigestOptions {
   kafka: Kafka;
   /** The sweep-digests topic (deleted by time after 8 days; see topics.ts). */
   topic: string;
-  /** Only these tenants' records are kept in memory (the others belong to other shards). */
-  tenants: ReadonlySet<string>;
+  /** Only these tenants' records are kept in memory (the others belong to other shards); asked at every read. */
+  tenants: { has(tenantId: string): boolean };
   readDeadlineMs: number;
   logger: Logger;
 }

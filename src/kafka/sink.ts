@@ -38,6 +38,8 @@ export interface KafkaSinkOptions {
   /** Records became durable: after each acknowledged group (at-least-once) or after its commit (exactly-once). */
   onDelivered?: (counts: DeliveredCounts) => void;
   now?: () => Date;
+  /** A commit got no answer (SINK_COMMIT_UNCERTAIN): the sink refuses work from now on; the owner should take the shard over again. */
+  onCommitUncertain?: (error: ConnectorError) => void;
   /** Awaited after a group's records are sent and before its commit: lets a test kill the process there. */
   beforeCommit?: () => Promise<void>;
 }
@@ -60,6 +62,12 @@ export class KafkaSink implements Sink {
   private producer: Producer | undefined;
   private state: 'new' | 'started' | 'stopped' = 'new';
   private fenced: ConnectorError | undefined;
+  /**
+   * A commit failed without an answer (the broker went away during EndTxn): the group may or may not
+   * be committed, so its units must not simply be retried. The sink refuses further work; its owner
+   * takes the shard over again (fence, re-read the committed cursors), which settles the outcome.
+   */
+  private uncertain: ConnectorError | undefined;
   /** The group being written, so stop can let it end before disconnecting. */
   private writing: Promise<void> | undefined;
   /**
@@ -78,6 +86,7 @@ export class KafkaSink implements Sink {
       topics: options.topics,
       compression: options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
       maxBatchMessages: options.maxBatchMessages,
+      shardPartition: options.shard,
     };
     this.committer = new GroupCommitter<KafkaHeldOutput>({
       ...options.group,
@@ -134,6 +143,7 @@ export class KafkaSink implements Sink {
 
   private async writeGroup(parts: readonly KafkaHeldOutput[], cursors: readonly CursorWrite[]): Promise<void> {
     if (this.fenced !== undefined) throw this.fenced;
+    if (this.uncertain !== undefined) throw this.uncertain;
     if (this.broken) await this.replaceProducer();
     const producer = this.requireProducer();
     if (!this.transactional) {
@@ -156,7 +166,6 @@ export class KafkaSink implements Sink {
     try {
       await writeTransactionalGroup(transaction, parts, cursors, this.writeContext);
       await this.options.beforeCommit?.();
-      await transaction.commit();
     } catch (error) {
       const mapped = this.noteFencing(toConnectorError(error, 'sink', 'commit a group of units'));
       // Leave the producer ready for the next group; one that cannot abort is replaced.
@@ -164,6 +173,21 @@ export class KafkaSink implements Sink {
         if (this.fenced === undefined) this.broken = true;
       });
       throw mapped;
+    }
+    try {
+      await transaction.commit();
+    } catch (error) {
+      const mapped = this.noteFencing(toConnectorError(error, 'sink', 'commit a group of units'));
+      if (this.fenced !== undefined) throw mapped;
+      this.broken = true;
+      this.uncertain = new ConnectorError('SINK_COMMIT_UNCERTAIN', `A group commit got no answer, so it may or may not have committed: ${mapped.message}`, {
+        stage: 'sink',
+        retriable: false,
+        cause: error,
+      });
+      this.logger.warn({ transactionalId: this.transactionalId, err: mapped.message }, 'A group commit got no answer; the shard is taken over again to settle it');
+      this.options.onCommitUncertain?.(this.uncertain);
+      throw this.uncertain;
     }
     this.options.onDelivered?.(countDelivered(parts));
   }
@@ -210,13 +234,15 @@ export class KafkaSink implements Sink {
   private noteFencing(error: Error): Error {
     if (this.fenced === undefined && error instanceof ConnectorError && isFencedError(error)) {
       this.fenced = error;
-      this.logger.error({ transactionalId: this.transactionalId }, 'Producer fenced: another instance owns this shard');
+      // A warning, not an error: with scale-out a shard handed to another replica fences this one by design.
+      this.logger.warn({ transactionalId: this.transactionalId }, 'Producer fenced: another instance owns this shard');
     }
     return error;
   }
 
   private assertUsable(): void {
     if (this.fenced !== undefined) throw this.fenced;
+    if (this.uncertain !== undefined) throw this.uncertain;
     if (this.state === 'stopped') {
       throw new ConnectorError('SINK_STOPPED', 'The Kafka sink is stopped', { stage: 'sink', retriable: false });
     }

@@ -15,6 +15,8 @@ export interface TopicLayout {
   /** Reconciliation sweep: delivered-blob digests and sweep state, deleted by time (see digest-record.ts). */
   sweepDigests?: string | undefined;
   partitions: number;
+  /** Scale-out: the registry, cursors and published-ids topics get one partition per shard. */
+  shardPartitions?: number | undefined;
   replicationFactor: number;
 }
 
@@ -45,9 +47,10 @@ export async function ensureTopics(kafka: Kafka, layout: TopicLayout): Promise<{
     if (missing.length > 0) {
       // Another replica may create the same topic between listTopics and here; kafkajs treats
       // TOPIC_ALREADY_EXISTS as success, which is what we want.
+      const sharded = new Set([layout.registry, layout.cursors, layout.publishedIds].filter((t) => t !== undefined));
       await admin.createTopics({
         waitForLeaders: false,
-        topics: missing.map((t) => ({ ...t, numPartitions: layout.partitions, replicationFactor: layout.replicationFactor })),
+        topics: missing.map((t) => ({ ...t, numPartitions: sharded.has(t.topic) ? (layout.shardPartitions ?? layout.partitions) : layout.partitions, replicationFactor: layout.replicationFactor })),
       });
       await waitForLeaders(admin, missing.map((t) => t.topic), 30_000);
     }
@@ -83,5 +86,32 @@ export async function waitForLeaders(admin: Admin, topics: readonly string[], de
       throw last instanceof Error ? last : new Error(`Topics ${topics.join(', ')} have no leader after ${deadlineMs} ms`);
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/**
+ * Scale-out needs the registry topic to have exactly one partition per shard (the group assigns its
+ * partitions), and the cursors and published-ids topics at least that many (a shard writes only its
+ * own partition). Every mismatch is listed; changing the count is re-sharding (docs/scaling.md).
+ */
+export async function checkShardTopics(kafka: Kafka, topics: { registry: string; cursors: string; publishedIds?: string | undefined }, count: number): Promise<string[]> {
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    const names = [topics.registry, topics.cursors, ...(topics.publishedIds === undefined ? [] : [topics.publishedIds])];
+    const { topics: metadata } = await admin.fetchTopicMetadata({ topics: names });
+    const partitions = (name: string): number => metadata.find((t) => t.name === name)?.partitions.length ?? 0;
+    const problems: string[] = [];
+    if (partitions(topics.registry) !== count) {
+      problems.push(`the registry topic ${topics.registry} has ${partitions(topics.registry)} partitions but kafka.shards.count is ${count}`);
+    }
+    for (const name of names.slice(1)) {
+      if (partitions(name) < count) problems.push(`the topic ${name} has ${partitions(name)} partitions, fewer than kafka.shards.count (${count})`);
+    }
+    return problems;
+  } catch (error) {
+    throw toConnectorError(error, 'sink', 'check the partitions of the shard topics');
+  } finally {
+    await admin.disconnect().catch(() => undefined);
   }
 }

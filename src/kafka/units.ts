@@ -23,6 +23,8 @@ export interface HeldMessage {
   key: string;
   value: string | null;
   headers: Record<string, string>;
+  /** Set for the shard-partitioned topics (cursors, published ids); else the key decides. */
+  partition?: number;
 }
 
 export type KafkaHeldOutput = HeldOutput<HeldMessage>;
@@ -33,6 +35,12 @@ export interface GroupWriteContext {
   compression: CompressionTypes;
   /** Upper bound of records in one produce request. */
   maxBatchMessages: number;
+  /**
+   * The shard's partition of the cursors and published-ids topics (scale-out): only this shard's
+   * producer writes there, so once it is fenced the partition has no open transaction and a
+   * read_committed read to its end sees every cursor the shard committed.
+   */
+  shardPartition?: number;
 }
 
 export function kafkaEncoding(topics: KafkaSinkTopics, now: () => Date): UnitEncoding<HeldMessage> {
@@ -68,7 +76,7 @@ export function produceRequests(messages: readonly HeldMessage[], context: Group
   for (const message of messages) {
     const list = byTopic.get(message.topic) ?? [];
     byTopic.set(message.topic, list);
-    list.push({ key: message.key, value: message.value, headers: message.headers });
+    list.push({ key: message.key, value: message.value, headers: message.headers, ...(message.partition === undefined ? {} : { partition: message.partition }) });
   }
   const requests: TopicMessages[][] = [];
   for (const [topic, list] of byTopic) {
@@ -91,7 +99,7 @@ export function produceRequests(messages: readonly HeldMessage[], context: Group
 }
 
 /** Everything a group writes besides cursors: the parts' records, then each tenant's published ids. */
-function groupMessages(parts: readonly KafkaHeldOutput[], topics: KafkaSinkTopics): HeldMessage[] {
+function groupMessages(parts: readonly KafkaHeldOutput[], topics: KafkaSinkTopics, shardPartition?: number): HeldMessage[] {
   const messages: HeldMessage[] = [];
   const ids = new Map<string, string[]>();
   for (const part of parts) {
@@ -105,10 +113,14 @@ function groupMessages(parts: readonly KafkaHeldOutput[], topics: KafkaSinkTopic
   const publishedIdsTopic = topics.publishedIds;
   if (publishedIdsTopic !== undefined) {
     for (const [tenantId, list] of ids) {
-      for (const message of publishedIdsMessages(tenantId, list)) messages.push({ topic: publishedIdsTopic, ...message });
+      for (const message of publishedIdsMessages(tenantId, list)) messages.push({ topic: publishedIdsTopic, ...message, ...pinned(shardPartition) });
     }
   }
   return messages;
+}
+
+function pinned(partition: number | undefined): { partition?: number } {
+  return partition === undefined ? {} : { partition };
 }
 
 type BatchTarget = Pick<Producer, 'sendBatch'> | Pick<Transaction, 'sendBatch'>;
@@ -130,8 +142,8 @@ export async function writeTransactionalGroup(
 
 /** An exactly-once group as produce requests: its records, then the cursor of each tenant that moved. */
 export function transactionalGroupRequests(parts: readonly KafkaHeldOutput[], cursors: readonly CursorWrite[], context: GroupWriteContext): TopicMessages[][] {
-  const messages = groupMessages(parts, context.topics);
-  for (const { source, cursor } of cursors) messages.push({ topic: context.topics.cursors, ...encodeCursorRecord(source.key, cursor) });
+  const messages = groupMessages(parts, context.topics, context.shardPartition);
+  for (const { source, cursor } of cursors) messages.push({ topic: context.topics.cursors, ...encodeCursorRecord(source.key, cursor), ...pinned(context.shardPartition) });
   return produceRequests(messages, context, compressibleTopics(context));
 }
 

@@ -41,6 +41,13 @@ export interface SupervisorDeps {
   logger: Logger;
   metrics: Metrics;
   settings: { pollIntervalMs: number; deauthorizedRetentionMs: number; sweepIntervalMs: number };
+  /**
+   * Scale-out: whether this replica owns the tenant's shard now. A tenant it does not own is left
+   * alone entirely (no poller, no status writes): its owner runs it. Default: every tenant.
+   */
+  owns?: (tenantId: string) => boolean;
+  /** A tenant is no longer run here (its shard moved away): drop what is kept about it (metrics series). */
+  onRelease?: (tenantId: string) => void;
 }
 
 interface Running {
@@ -87,7 +94,7 @@ export class Supervisor {
     this.#d.registry.onChange((record) => void this.#enqueue(record.id, () => this.#reconcile(record.id)));
     this.#d.registry.onRemove((tenantId) => void this.#enqueue(tenantId, () => this.#stopPoller(tenantId)));
     for (const record of this.#d.registry.list()) {
-      this.#connection(record);
+      if (this.#owns(record.id)) this.#connection(record);
       void this.#enqueue(record.id, () => this.#reconcile(record.id));
     }
     this.#sweep = this.#sweepLoop();
@@ -128,6 +135,18 @@ export class Supervisor {
   /** Reconciles every tenant now (maintenance windows, purges); the sweep loop calls it. */
   async sweep(): Promise<void> {
     for (const record of this.#d.registry.list()) void this.#enqueue(record.id, () => this.#reconcile(record.id));
+    await this.settled();
+  }
+
+  /**
+   * Applies a change of ownership (scale-out): stops, and forgets, the tenants no longer owned, then
+   * starts the ones newly owned. Resolves when every tenant was reconciled.
+   */
+  async rebalance(): Promise<void> {
+    // Stopped: every poller is already stopped; what is kept stays readable (statuses after shutdown).
+    if (this.#stopped) return;
+    const ids = new Set([...this.#d.registry.list().map((r) => r.id), ...this.#running.keys(), ...this.#connections.keys()]);
+    for (const id of ids) void this.#enqueue(id, () => this.#reconcile(id));
     await this.settled();
   }
 
@@ -208,7 +227,22 @@ export class Supervisor {
     return this.#d.registry.put({ ...next, updatedAt: new Date(this.#d.clock.now()).toISOString() });
   }
 
+  #owns(tenantId: string): boolean {
+    return this.#d.owns?.(tenantId) ?? true;
+  }
+
+  /** Another replica runs the tenant now: stop it here and forget where it got to (its owner moves it on). */
+  async #release(tenantId: string): Promise<void> {
+    await this.#stopPoller(tenantId);
+    this.#lastCursors.delete(tenantId);
+    if (this.#connections.delete(tenantId)) {
+      this.#countState(tenantId, undefined);
+      this.#d.onRelease?.(tenantId);
+    }
+  }
+
   async #reconcile(tenantId: string): Promise<void> {
+    if (!this.#owns(tenantId)) return this.#release(tenantId);
     const record = this.#d.registry.get(tenantId);
     if (record === undefined || this.#stopped) return;
     const connection = this.#connection(record);

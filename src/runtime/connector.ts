@@ -27,7 +27,11 @@ import { createKafka } from '../kafka/client.ts';
 import { KafkaHealth } from '../kafka/health.ts';
 import { resolveKafkaSecurity } from '../kafka/security.ts';
 import { createKafkaSink } from '../kafka/sink-client.ts';
-import { ensureTopics } from '../kafka/topics.ts';
+import { checkShardTopics, ensureTopics } from '../kafka/topics.ts';
+import { KafkaShardGroup, shardOf } from '../kafka/shard-group.ts';
+import { ShardedSink } from '../sink/sharded-sink.ts';
+import { ShardCoordinator } from './shard-coordinator.ts';
+import type { ShardsStatus } from '../contracts/shards.ts';
 import { BlobSpool, probeSpoolDirectory } from '../source/blob-spool.ts';
 import { ManagementApiClient } from '../source/o365/api-client.ts';
 import { tenantEndpoints } from '../source/o365/endpoints.ts';
@@ -40,7 +44,7 @@ import { TenantPoller, type TenantPollerDeps } from '../source/poller/tenant-pol
 import { TenantSweep } from '../source/sweep/tenant-sweep.ts';
 import { describeStatus, type TenantStatus } from '../source/poller/tenant-status.ts';
 import type { Logger } from '../telemetry/logger.ts';
-import { createMetrics, enableProcessMetrics, type Metrics } from '../telemetry/metrics.ts';
+import { createMetrics, enableProcessMetrics, forgetTenant, type Metrics } from '../telemetry/metrics.ts';
 import { normalize } from '../transform/normalize/index.ts';
 import { ByteBudget } from '../util/byte-budget.ts';
 import { startStatusServer, type ReadinessCheck } from './status-server.ts';
@@ -78,6 +82,8 @@ export interface Connector {
   connections(): Record<string, ConnectionStatus>;
   /** Where the admin API listens, once started (undefined when disabled). */
   adminUrl(): string | undefined;
+  /** Scale-out: this replica's shards (undefined when the sink is replaced: one process owns everything). */
+  shards(): ShardsStatus | undefined;
 }
 
 /** The app credential from its secret source (env or file); also used by `record` (src/fixtures). */
@@ -127,12 +133,16 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
           logger,
         })
       : undefined;
-  const sink =
-    deps.sink ??
+  // Scale-out (docs/scaling.md): a sink per owned shard, each with its own transactional id.
+  // Tests that replace the sink run one process that owns every tenant.
+  const sharded = deps.sink === undefined;
+  const shardCount = config.kafka.shards.count;
+  const shardOfTenant = (tenantId: string): number => shardOf(tenantId, shardCount);
+  const createShardSink = (shard: number): Sink =>
     createKafkaSink(config.kafka.client, { kafka, clientId: config.kafka.clientId, brokers: config.kafka.brokers, ...security, metrics }, {
       topics: config.kafka.topics,
       mode: c.deliveryMode,
-      shard: config.kafka.shard,
+      shard,
       transactionalIdPrefix: config.kafka.transactionalIdPrefix,
       compression: config.kafka.compression,
       maxBatchMessages: c.publishBatchEvents,
@@ -143,8 +153,30 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
       },
       transactionTimeoutMs: config.kafka.transactionTimeoutSeconds * 1000,
       logger,
+      // Re-fencing and re-reading the shard's committed cursors settles whether that group committed.
+      onCommitUncertain: () => {
+        metrics.shardRebalances.inc({ kind: 'restarted' });
+        shardGroup?.restart(shard);
+      },
     });
-  const store = deps.store ?? new KafkaCheckpointStore({ kafka, topic: config.kafka.topics.cursors, readDeadlineMs: 120_000, logger });
+  const shardedSink = sharded ? new ShardedSink({ transactional: c.deliveryMode === 'exactly-once', shardOf: shardOfTenant, create: createShardSink }) : undefined;
+  const sink: Sink = deps.sink ?? (shardedSink as ShardedSink);
+  const store =
+    deps.store ?? new KafkaCheckpointStore({ kafka, topic: config.kafka.topics.cursors, readDeadlineMs: 120_000, logger, ...(sharded ? { partitionOf: shardOfTenant } : {}) });
+  const shardGroup = sharded
+    ? new KafkaShardGroup({
+        kafka,
+        topic: config.kafka.topics.registry,
+        count: shardCount,
+        groupId: config.kafka.shards.groupId ?? `${config.kafka.transactionalIdPrefix}-shards`,
+        sessionTimeoutMs: config.kafka.shards.sessionTimeoutSeconds * 1000,
+        rebalanceTimeoutMs: (config.kafka.shards.rebalanceTimeoutSeconds ?? config.kafka.transactionTimeoutSeconds) * 1000,
+        heartbeatIntervalMs: config.kafka.shards.heartbeatIntervalSeconds * 1000,
+        logger,
+      })
+    : undefined;
+  // Set once the coordinator exists (below); the digests read asks it which tenants are this replica's.
+  let coordinator: ShardCoordinator | undefined;
 
   const sweepOn = c.sweep.enabled && (deps.delivered !== undefined || deps.sink === undefined);
   const delivered = !sweepOn
@@ -153,7 +185,7 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
       createKafkaDeliveredLog({
         kafka,
         topic: config.kafka.topics.sweepDigests,
-        tenants: new Set(config.tenants.map((t) => t.id)),
+        tenants: sharded ? { has: (tenantId: string) => coordinator?.loading(tenantId) ?? false } : new Set(config.tenants.map((t) => t.id)),
         readDeadlineMs: 300_000,
         logger,
         now: () => clock.now(),
@@ -236,6 +268,14 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
       metrics,
       logger,
       onFatal: (error) => {
+        // Fenced with scale-out: a newer owner has the shard (the group moved it); give it up here.
+        if (shardGroup !== undefined && error.code.endsWith('_FENCED')) {
+          metrics.shardRebalances.inc({ kind: 'lost' });
+          shardGroup.lose(shardOfTenant(tenant.id));
+          return;
+        }
+        // A commit without an answer: the shard's sink has already asked for the shard to be taken over again.
+        if (shardGroup !== undefined && error.code === 'SINK_COMMIT_UNCERTAIN') return;
         fatalCode ??= error.code;
         reportFatal(error);
       },
@@ -321,7 +361,36 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
       deauthorizedRetentionMs: config.lifecycle.deauthorizedRetentionDays * 86_400_000,
       sweepIntervalMs: config.lifecycle.sweepIntervalSeconds * 1000,
     },
+    ...(sharded ? { owns: (tenantId: string) => coordinator?.owns(tenantId) ?? false, onRelease: (tenantId: string) => forgetTenant(metrics, tenantId) } : {}),
   });
+
+  /** The ids each tenant published recently (exactly-once), to drop Microsoft's repeats; for the given tenants. */
+  const loadRecentIds = async (tenants: ReadonlySet<string>): Promise<void> => {
+    if (!sink.transactional || deps.sink !== undefined || c.dedupeEventIdsPerTenant <= 0 || tenants.size === 0) return;
+    const { records } = await loadPublishedIds(kafka, {
+      topic: config.kafka.topics.publishedIds,
+      sinceMs: clock.now() - c.dedupeHorizonHours * 3600_000,
+      tenants,
+      deadlineMs: 300_000,
+      onIds: (tenantId, ids) => recentIdsOf(tenantId).addAll(ids),
+    });
+    logger.info({ records, tenants: tenants.size }, 'Rebuilt the ids published recently, to drop repeated records');
+  };
+  if (shardedSink !== undefined) {
+    coordinator = new ShardCoordinator({
+      sink: shardedSink,
+      shardOf: shardOfTenant,
+      // After the fence: the shards' partitions of the cursors and published-ids topics are complete.
+      load: async (shards) => {
+        if (store instanceof KafkaCheckpointStore) await store.reload();
+        await loadRecentIds(new Set(registry.list().map((r) => r.id).filter((id) => shards.includes(shardOfTenant(id)))));
+        await delivered?.reload?.();
+      },
+      reconcileTenants: () => supervisor.rebalance(),
+      metrics,
+      logger,
+    });
+  }
 
   let server: Awaited<ReturnType<typeof startStatusServer>> | undefined;
   let admin: Awaited<ReturnType<typeof startAdminServer>> | undefined;
@@ -331,18 +400,24 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
   const readiness: ReadinessCheck[] = [
     { name: 'started', check: () => ({ ok: started, detail: 'start-up has not finished' }) },
     { name: 'cursors', check: () => ({ ok: cursorsLoaded, detail: 'the owned cursors are not loaded' }) },
+    // Scale-out: every shard the group assigned is fenced, its cursors read and its tenants started.
+    ...(coordinator === undefined ? [] : [{ name: 'shards', check: () => ({ ok: coordinator?.settled() ?? false, detail: 'the assigned shards are not all taken over yet (fence, cursors)' }) }]),
     ...(kafkaHealth === undefined ? [] : [{ name: 'kafka', check: () => ({ ok: kafkaHealth.reachable(), detail: kafkaHealth.detail() }) }]),
     // A local resource every tenant needs: not ready while the spool directory cannot be written.
     { name: 'spool', check: () => ({ ok: spool.problem() === undefined, detail: spool.problem()?.message ?? '' }) },
   ];
   let stopping: Promise<{ drained: boolean }> | undefined;
+  // With scale-out, /status lists the tenants of the shards owned now: a shard given up leaves at
+  // once, before its pollers have drained. After stop, what the replica last ran stays readable.
+  // (While stopping, the shards being handed over are already someone else's: still filtered.)
+  let stopped = false;
+  const shown = (id: string): boolean => coordinator === undefined || stopped || coordinator.owns(id);
   // A tenant without a running poller shows its connection state, or "stopped" once the connector stops.
   const statuses = (): Record<string, TenantStatus> =>
     Object.fromEntries(
-      Object.entries(supervisor.statuses()).map(([id, status]) => [
-        id,
-        pollers.get(id)?.status ?? (stopping === undefined ? tenantStatusOf(status) : describeStatus('stopped', new Date(clock.now()))),
-      ]),
+      Object.entries(supervisor.statuses())
+        .filter(([id]) => shown(id))
+        .map(([id, status]) => [id, pollers.get(id)?.status ?? (stopping === undefined ? tenantStatusOf(status) : describeStatus('stopped', new Date(clock.now())))]),
     );
 
   // lifecycle seam: the admin API on its own port, behind its bearer token.
@@ -382,6 +457,7 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
     supervisor,
     connections: () => supervisor.statuses(),
     adminUrl: () => admin?.url,
+    shards: () => (coordinator === undefined || shardGroup === undefined ? undefined : coordinator.status(shardCount, shardGroup.memberId())),
     async start() {
       // Local resources first, with errors that name the setting: nothing else is opened if they fail.
       await probeSpoolDirectory(c.spoolDirectory, c.maxInMemoryBlobBytes);
@@ -391,6 +467,7 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
           port: config.metrics.port,
           registry: metrics.registry,
           statuses,
+          ...(coordinator === undefined ? {} : { shards: () => coordinator?.status(shardCount, shardGroup?.memberId()) }),
           started: () => started,
           readiness,
         }).catch((error: unknown) => {
@@ -413,18 +490,27 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
           publishedIdsRetentionMs: (c.dedupeHorizonHours + 1) * 3600_000,
           sweepDigests: delivered === undefined ? undefined : config.kafka.topics.sweepDigests,
           partitions: config.kafka.topicPartitions,
+          shardPartitions: shardCount,
           replicationFactor: config.kafka.replicationFactor,
         });
       }
-      // Fence first, then read cursors: a zombie owner of this shard can no longer commit after this.
+      if (sharded) {
+        const problems = await checkShardTopics(kafka, { registry: topics.registry, cursors: topics.cursors, publishedIds: sink.transactional ? topics.publishedIds : undefined }, shardCount);
+        if (problems.length > 0) {
+          throw new ConnectorError('SHARD_TOPICS_MISMATCH', `The shard topics do not match kafka.shards.count (see docs/scaling.md, re-sharding): ${problems.join('; ')}`, { stage: 'config', retriable: false });
+        }
+      }
+      // One process owning everything (replaced sink): fence first, then read cursors. With scale-out
+      // each shard is fenced, then its cursors read, as the group assigns it (shard-coordinator.ts).
       await kafkaHealth?.start();
       await sink.start();
       await store.start();
       // read_committed after the fence, like the cursors: blobs of aborted transactions are not delivered.
       await delivered?.start();
-      cursorsLoaded = true;
-      // Until scale-out lands, a replica owns exactly the shard it is configured with, once fenced.
-      metrics.shardsOwned.set(1);
+      if (!sharded) {
+        cursorsLoaded = true;
+        metrics.shardsOwned.set(1);
+      }
       await registry.start();
       if (deps.sink === undefined) {
         await readToEnd(kafka, { topic: config.kafka.topics.drives, deadlineMs: 120_000, groupIdPrefix: 'drives', onMessage: (message) => message.key !== null && drives.remember(message.key.toString('utf8')) });
@@ -432,22 +518,17 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
       }
       const seeded = await seedRegistry(registry, config.tenants, clock.now());
       if (seeded.length > 0) logger.info({ tenants: seeded }, 'Added the config file\'s new tenants to the tenant registry');
-      if (sink.transactional && deps.sink === undefined && c.dedupeEventIdsPerTenant > 0) {
-        const { records } = await loadPublishedIds(kafka, {
-          topic: config.kafka.topics.publishedIds,
-          sinceMs: clock.now() - c.dedupeHorizonHours * 3600_000,
-          tenants: new Set(registry.list().map((r) => r.id)),
-          deadlineMs: 300_000,
-          onIds: (tenantId, ids) => recentIdsOf(tenantId).addAll(ids),
-        });
-        logger.info({ records }, 'Rebuilt the ids published recently, to drop repeated records');
-      }
       startedAtMs = clock.now();
       tenantsAtStart = registry.list().length;
       supervisor.start();
+      if (shardGroup !== undefined && coordinator !== undefined) {
+        await shardGroup.start(coordinator, 120_000);
+        cursorsLoaded = true;
+      }
       if (config.admin.enabled) admin = await startAdmin();
       started = true;
-      logger.info({ tenants: registry.list().length, mode: c.deliveryMode, metrics: server?.url }, 'Connector started');
+      const owned = coordinator?.status(shardCount, shardGroup?.memberId()).owned;
+      logger.info({ tenants: registry.list().length, mode: c.deliveryMode, metrics: server?.url, ...(owned === undefined ? {} : { shards: owned }) }, 'Connector started');
     },
     stop() {
       stopping ??= (async () => {
@@ -458,11 +539,14 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
           new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), deadline))),
         ]);
         clearTimeout(timer);
+        // Shards last: their sinks end their open groups, then the group hands them to the others.
+        await shardGroup?.stop().catch((error: unknown) => logger.warn({ err: error }, 'Leaving the shard group failed; the others take over after the session timeout'));
         metrics.shardsOwned.set(0);
         await Promise.allSettled([sink.stop(), store.stop(), registry.stop(), kafkaHealth?.stop(), delivered?.stop()]);
         await agent.close().catch(() => undefined);
         await server?.close();
         await admin?.close();
+        stopped = true;
         // Never "stopped cleanly" after a start that failed or was cut short: nothing ran.
         if (!started) logger.info('Connector closed; it had not finished starting');
         else if (fatalCode !== undefined) logger.info({ drained, code: fatalCode }, 'Connector stopped after a fatal error');

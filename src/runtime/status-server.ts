@@ -18,6 +18,8 @@ export interface StatusServerOptions {
   port: number;
   registry: Registry;
   statuses: () => Record<string, TenantStatus>;
+  /** Scale-out: this replica's shards, shown beside the tenants it runs (absent when not sharded). */
+  shards?: () => unknown;
   /** True once start-up finished (topics, fencing, cursors, recent ids): the startup probe. */
   started: () => boolean;
   /** Every input of readiness; all must pass. Other parts add theirs (e.g. the spool). */
@@ -59,7 +61,8 @@ export async function startStatusServer(options: StatusServerOptions): Promise<{
         (error: unknown) => send(500, 'text/plain', String(error)),
       );
     } else if (path === '/status') {
-      send(200, 'application/json', JSON.stringify({ tenants: options.statuses() }, null, 2));
+      const shards = options.shards?.();
+      send(200, 'application/json', JSON.stringify({ tenants: options.statuses(), ...(shards === undefined ? {} : { shards }) }, null, 2));
     } else if (path === '/livez' || path === '/healthz') {
       send(200, 'text/plain', 'ok\n');
     } else if (path === '/startupz') {

@@ -329,7 +329,21 @@ export function createMetrics(registry: Registry = new Registry(), options: Metr
     }),
     shardsOwned: new Gauge({
       name: `${PREFIX}shards_owned`,
-      help: 'Shards this replica owns (fenced and loaded). Until scale-out lands: 1 for the configured kafka.shard once started.',
+      help: 'Shards this replica owns: assigned by the shard group, fenced, cursors read, tenants started.',
+      registers: reg,
+    }),
+    // Bounded by kafka.shards.count (default 32, at most 1000): a series per shard owned here, removed
+    // when the shard moves, so the owner of shard n is `shard_owner{shard="n"}`'s instance.
+    shardOwner: new Gauge({
+      name: `${PREFIX}shard_owner`,
+      help: '1 for each shard this replica owns (label shard); the series moves with the shard to its new owner.',
+      labelNames: ['shard'] as const,
+      registers: reg,
+    }),
+    shardRebalances: new Counter({
+      name: `${PREFIX}shard_rebalances_total`,
+      help: 'Changes of the shards this replica owns, by kind (assigned, revoked, lost: fenced by a newer owner, restarted: taken over again after a commit without an answer).',
+      labelNames: ['kind'] as const,
       registers: reg,
     }),
     lateBlobs: new Counter({

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runChaos, summary, type ChaosOptions } from './lib/chaos-run.ts';
+import { runReplicas, type ReplicaStep } from './lib/replica-run.ts';
 import { PROJECT_ROOT } from './lib/world.ts';
 
 const HELP = `usage: node test/chaos/driver.ts [flags]   (every flag also reads CHAOS_<NAME>, e.g. CHAOS_KILLS)
@@ -29,6 +30,9 @@ const HELP = `usage: node test/chaos/driver.ts [flags]   (every flag also reads 
                            the catch-up, its clock moves 2 h and the reconciliation sweep must collect the blobs
                            released (with a SIGKILL in the middle of the sweep)
   --kafka-client <c>       the sink's Kafka client: kafkajs | platformatic (default: the configuration's, kafkajs)
+  --replicas <n>           scale-out form (docs/scaling.md): n replicas share 30 tenants (or --tenants) through the
+                           shard group; --kills SIGKILLs of random replicas, each followed by a new one, a freeze past
+                           the session timeout halfway and a SIGTERM at the end; no tenant may be owned twice
   --keep                   keep the run directory (config, connector logs) even when the run passes
 Kafka: KAFKA_BROKERS (default 127.0.0.1:$KAFKA_PORT); the outage runs scripts/kafka.sh with this environment.`;
 
@@ -49,6 +53,7 @@ const { values } = parseArgs({
     keep: { type: 'boolean' },
     'late-tail': { type: 'string' },
     'kafka-client': { type: 'string' },
+    replicas: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
   strict: true,
@@ -126,6 +131,38 @@ const options: ChaosOptions = {
 if (options.killMaxMs < options.killMinMs) {
   console.error('--kill-max-ms must be at least --kill-min-ms');
   process.exit(2);
+}
+
+const replicas = int('replicas', 0);
+if (replicas > 0) {
+  const sessionTimeoutSeconds = 6;
+  const steps: ReplicaStep[] = [];
+  for (let k = 0; k < options.kills; k += 1) {
+    if (k === Math.floor(options.kills / 2)) steps.push({ kind: 'freeze', seconds: sessionTimeoutSeconds + 4 });
+    steps.push({ kind: 'kill' }, { kind: 'start' });
+  }
+  steps.push({ kind: 'term' }, { kind: 'start' });
+  const run = await runReplicas({
+    tenants: setting('tenants') === undefined ? 30 : options.tenants,
+    eventsPerHour: options.eventsPerHour,
+    lookbackHours: 72,
+    seed: options.seed,
+    brokers,
+    runId,
+    dir: options.dir,
+    shards: 16,
+    sessionTimeoutSeconds,
+    replicas,
+    steps,
+    stepGapMs: 3_000,
+    randomVictims: true,
+    timeoutSeconds: options.timeoutSeconds,
+    log: options.log,
+  });
+  console.log(`replicas=${replicas} processes=${run.processes} takeover_seconds=${run.takeoverSeconds.map((t) => t.toFixed(1)).join(',')} status_rounds=${run.rounds} overlaps=${run.overlaps.length} elapsed=${run.elapsedSeconds.toFixed(0)}s`);
+  for (const failure of run.failures) console.log(`FAIL ${failure}`);
+  console.log(run.line);
+  process.exit(run.failures.length === 0 ? 0 : 1);
 }
 
 const result = await runChaos(options);

@@ -61,7 +61,8 @@ const read = (topic: string, expectedCount: number) =>
 const parse = (value: string | null): Record<string, unknown> => JSON.parse(value ?? 'null') as Record<string, unknown>;
 
 for (const client of CLIENTS) sinkContract(SINK_NAMES[client], async () => {
-  const topics = await freshTopics(3);
+  // A shard writes its cursors to its own partition of the cursors topic: the contract uses shards 0–4.
+  const topics = await freshTopics(5);
   const sideTopic = uniqueName('side');
   await createTestTopics([sideTopic]);
   const prefix = uniqueName('contract');

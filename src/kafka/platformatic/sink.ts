@@ -66,6 +66,7 @@ export class PlatformaticSink implements Sink {
       topics: options.topics,
       compression: options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
       maxBatchMessages: options.maxBatchMessages,
+      shardPartition: options.shard,
     };
     this.committer = new GroupCommitter<KafkaHeldOutput>({
       ...options.group,
@@ -235,7 +236,8 @@ function toMessages(request: readonly TopicMessages[]): Message[] {
   for (const { topic, messages: list } of request) {
     for (const m of list) {
       // A null value is a tombstone: the string serializer writes it as a null record value.
-      messages.push({ topic, key: m.key as string, value: m.value as string, headers: (m.headers ?? {}) as Record<string, string> });
+      // A pinned partition (the shard's cursors and published ids) is kept; the others go by key.
+      messages.push({ topic, key: m.key as string, value: m.value as string, headers: (m.headers ?? {}) as Record<string, string>, ...(m.partition === undefined ? {} : { partition: m.partition }) });
     }
   }
   return messages;

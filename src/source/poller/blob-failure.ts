@@ -50,7 +50,8 @@ const NOT_THE_BLOBS_FAULT = new Set<string>([
  * `attemptsWithCode` counts this attempt: 1 the first time the blob failed with `error.code`.
  */
 export function classifyBlobFailure(error: ConnectorError, attemptsWithCode: number, limits: BlobFailureLimits = DEFAULT_BLOB_FAILURE_LIMITS): BlobVerdict {
-  if (error.code === 'SINK_FENCED') return { action: 'fatal' };
+  // Fenced, or a commit whose outcome is unknown: retrying the blob here could publish it twice.
+  if (error.code === 'SINK_FENCED' || error.code === 'SINK_COMMIT_UNCERTAIN') return { action: 'fatal' };
   const atOnce = REJECT_AT_ONCE[error.code];
   if (atOnce !== undefined) return { action: 'reject', reason: atOnce };
   if (error.stage === 'sink' || error.stage === 'auth' || NOT_THE_BLOBS_FAULT.has(error.code)) return { action: 'retry' };

@@ -56,6 +56,17 @@ export class RecordDeliveredLog implements DeliveredLog {
 
   async start(): Promise<void> {
     if (this.#state !== 'new') return;
+    await this.#read();
+    this.#state = 'started';
+  }
+
+  /** Digests are sets and sweep states go latest-wins, so reading everything again only adds what is new. */
+  async reload(): Promise<void> {
+    if (this.#state !== 'started') return;
+    await this.#read();
+  }
+
+  async #read(): Promise<void> {
     let invalid = 0;
     await this.#backend.readAll((key, value) => {
       const decoded = decodeDigestRecord(key, value);
@@ -64,7 +75,6 @@ export class RecordDeliveredLog implements DeliveredLog {
       else invalid += 1;
     });
     this.#digests.prune(this.#now() - RETENTION_MS);
-    this.#state = 'started';
     // An unreadable record can only make the sweep collect a blob again, never skip one.
     if (invalid > 0) this.#log.warn({ invalid }, 'Ignored unreadable digest records');
     this.#log.info(this.#digests.stats(), 'Loaded the digests of delivered blobs');

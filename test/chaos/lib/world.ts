@@ -39,6 +39,8 @@ export interface WorldOptions {
   lateTail?: number;
   /** The sink's Kafka client (kafka.client); default the configuration's. */
   kafkaClient?: KafkaClientName;
+  /** Extra Kafka settings (e.g. the shard group's timeouts) merged into the generated config. */
+  kafka?: Partial<ConnectorConfig['kafka']>;
 }
 
 export interface EventCounts {
@@ -127,6 +129,7 @@ export class ChaosWorld {
         transactionalIdPrefix: options.runId,
         clientId: options.runId,
         ...(options.kafkaClient === undefined ? kafkaClientOverride() : { client: options.kafkaClient }),
+        ...options.kafka,
       },
       // info: the driver reads "Tenant poller started" (first-run lower bounds) and "Shutdown requested".
       log: { level: 'info' },
@@ -155,16 +158,26 @@ export class ChaosWorld {
     return this.sim.tenants.map((t) => t.id);
   }
 
+  /**
+   * Starts `onedrive-connector run -c config.yaml` as a child process. Replicas running side by side
+   * (scale-out) each need their own metrics port: `metricsPort` writes a config file of their own.
+   */
+  async spawnReplica(metricsPort: number): Promise<ConnectorProcess> {
+    const configPath = join(this.dir, `config-${metricsPort}.yaml`);
+    await writeFile(configPath, toYaml({ ...this.config, metrics: { ...this.config.metrics, port: metricsPort } }));
+    return this.spawnConnector({ configPath, metricsPort });
+  }
+
   /** Starts `onedrive-connector run -c config.yaml` as a child process. */
-  spawnConnector(): ConnectorProcess {
+  spawnConnector(replica: { configPath: string; metricsPort: number } = { configPath: this.configPath, metricsPort: this.metricsPort }): ConnectorProcess {
     const index = this.processes.length + 1;
     const proc = new ConnectorProcess({
       index,
-      configPath: this.configPath,
+      configPath: replica.configPath,
       cwd: PROJECT_ROOT,
       env: { ...process.env, [SECRET_ENV]: this.sim.clientSecret },
       logFile: join(this.dir, `connector-${String(index).padStart(2, '0')}.log`),
-      metricsUrl: `http://127.0.0.1:${this.metricsPort}`,
+      metricsUrl: `http://127.0.0.1:${replica.metricsPort}`,
       tenants: this.tenantIds,
       simNowMs: this.sim.clock.now(),
     });

@@ -360,8 +360,9 @@ describe('the install notes', () => {
     expect(text).not.toContain('WARNING');
   });
 
-  it('warn that more than one replica is not supported until sharding lands', async () => {
-    expect(await notes(['-f', ALL_FEATURES, '--set', 'replicaCount=2'])).toContain('WARNING: replicaCount is 2');
+  it('warn only when there are more replicas than shards (the extra ones would idle)', async () => {
+    expect(await notes(['-f', ALL_FEATURES, '--set', 'replicaCount=3'])).not.toContain('WARNING');
+    expect(await notes(['-f', ALL_FEATURES, '--set', 'replicaCount=5', '--set', 'config.kafka.shards.count=4'])).toContain('WARNING: replicaCount is 5 but there are only 4 shards');
   });
 });
 

@@ -61,7 +61,7 @@ afterEach(async () => {
 
 const CURSOR: Cursor = { lowerBound: '2026-01-15T10:00:00.000Z', done: { 'blob-1': '2026-01-15T10:00:00.000Z' }, updatedAt: '2026-01-15T11:00:00.000Z' };
 
-function world(initial: TenantRecord[] = []): World {
+function world(initial: TenantRecord[] = [], owns?: (tenantId: string) => boolean): World {
   const clock = new ManualClock();
   const registry = new MemoryTenantRegistry(initial);
   const runtimes = new FakeRuntimes();
@@ -85,6 +85,7 @@ function world(initial: TenantRecord[] = []): World {
     logger: silentLogger,
     metrics: createMetrics(),
     settings: { pollIntervalMs: POLL, deauthorizedRetentionMs: 90 * DAY, sweepIntervalMs: 60_000 },
+    ...(owns === undefined ? {} : { owns }),
   });
   const w: World = { clock, registry, runtimes, supervisor, events, cursors, state: () => registry.get(ID)?.status.state };
   worlds.push(w);
@@ -129,6 +130,30 @@ async function reach(w: World, state: ConnectionState): Promise<void> {
 }
 
 describe('Supervisor', () => {
+  it('runs only the tenants of shards owned here; a tenant whose shard moved away is stopped, forgotten, and restarts from the store when it returns', async () => {
+    let owned = true;
+    const w = world([], () => owned);
+    await reach(w, 'Monitoring');
+    const reached: Cursor = { ...CURSOR, lowerBound: '2026-01-15T12:00:00.000Z' };
+    w.runtimes.reached = reached;
+    owned = false;
+    await w.supervisor.rebalance();
+    expect(w.supervisor.isRunning(ID)).toBe(false);
+    expect(w.supervisor.statuses()).toEqual({});
+    const revision = w.registry.get(ID)?.revision;
+    // A change of a tenant owned elsewhere (its owner writes its status) is not acted on here.
+    await change(w, { desiredState: 'paused' });
+    expect(w.registry.get(ID)?.status.state).toBe('Monitoring');
+    expect(w.registry.get(ID)?.revision).toBe((revision ?? 0) + 1);
+    await change(w, { desiredState: 'active' });
+    owned = true;
+    await w.supervisor.rebalance();
+    await waitFor(() => w.runtimes.running === 1, { what: 'the poller to start again' });
+    expect(w.supervisor.statuses()[ID]?.state).toBe('Monitoring');
+    // Not where this process's poller got to: the new owner meanwhile moved it on; the store has its cursor.
+    expect(w.runtimes.initialCursor?.()).toBeUndefined();
+  });
+
   it('takes one tenant from PendingConsent through Initializing to Monitoring, with history and status events', async () => {
     const w = world();
     await addPending(w);

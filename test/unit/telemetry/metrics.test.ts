@@ -48,7 +48,10 @@ function exerciseShared(metrics: Metrics): void {
   }
   metrics.kafkaTransactionAborts.inc();
   metrics.kafkaUp.set(1);
-  metrics.shardsOwned.set(1);
+  metrics.shardsOwned.set(32);
+  // One replica owning every shard of the default count (kafka.shards.count 32).
+  for (let shard = 0; shard < 32; shard += 1) metrics.shardOwner.set({ shard: String(shard) }, 1);
+  for (const kind of ['assigned', 'revoked', 'lost', 'restarted']) metrics.shardRebalances.inc({ kind });
   metrics.sinkWaitSeconds.observe(0.1);
   metrics.inflightBlobs.set(3);
   metrics.inflightBytes.set(1e6);
