@@ -12,6 +12,7 @@ import { ensureTopics } from '../../src/kafka/topics.ts';
 import { MAX_DEAD_LETTER_PAYLOAD_BYTES } from '../../src/kafka/messages.ts';
 import { FixedCursorSource, sampleDeadLetter, sampleEvent, sinkContract, type CommittedView } from '../contract/sink.contract.ts';
 import { createTestTopics, kafkaBrokers, readAll, requireBroker, testKafka, uniqueName } from '../support/kafka.ts';
+import { waitFor } from '../support/time.ts';
 
 beforeEach(requireBroker);
 
@@ -177,13 +178,23 @@ describe.each(CLIENTS)('the Kafka sink on %s, on the wire', (client) => {
       await sink.stop();
     }
 
-    const store = new KafkaCheckpointStore({ kafka, topic: topics.cursors, readDeadlineMs: 30_000, logger: silentLogger });
-    await store.start();
-    try {
-      expect(store.load(source.key)).toEqual(source.cursor);
-    } finally {
-      await store.stop();
-    }
+    // The commit markers reach the partition a moment after the commit returns (the coordinator writes
+    // them), and until then a read_committed reader stops before the group: read until it is visible.
+    let loaded: unknown;
+    await waitFor(
+      async () => {
+        const store = new KafkaCheckpointStore({ kafka, topic: topics.cursors, readDeadlineMs: 30_000, logger: silentLogger });
+        await store.start();
+        try {
+          loaded = store.load(source.key);
+        } finally {
+          await store.stop();
+        }
+        return loaded !== undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 200, what: 'the committed cursor to be readable' },
+    );
+    expect(loaded).toEqual(source.cursor);
   });
 
   it('aborts an open unit on stop so nothing of it becomes visible', async () => {

@@ -32,7 +32,9 @@ describe('reconciliation sweep end to end (simulator late tail → connector →
     const t0 = clock.now();
     harness = await PipelineHarness.start({
       deliveryMode: mode,
-      simulator: { seed: `late-${mode}`, tenants: 1, clock, eventsPerHour: 120, lateTail: { fraction: 0.5 } },
+      // Every blob in the tail: the two hours below release enough of them wherever the generated history
+      // falls against the wall clock (with half of them, some hours of the day released only one).
+      simulator: { seed: `late-${mode}`, tenants: 1, clock, eventsPerHour: 120, lateTail: { fraction: 1 } },
       connector: { sweep: { enabled: true, intervalMinutes: 0.2, startupSpreadSeconds: 1, maxConcurrentBlobs: 1 } },
     });
     const tenant = harness.sim.tenants[0]?.id ?? '';
