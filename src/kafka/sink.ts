@@ -1,4 +1,4 @@
-import { CompressionTypes, Partitioners, type Kafka, type Producer } from 'kafkajs';
+import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import { ConnectorError } from '../contracts/errors.ts';
 import type { CursorSource, DeliveryUnit, Sink } from '../contracts/sink.ts';
 import { GroupCommitter, type CursorWrite, type GroupLimits } from '../sink/group-commit.ts';
@@ -8,6 +8,7 @@ import { isFencedError, PRODUCER_RETRY, toConnectorError } from './client.ts';
 import {
   countDelivered,
   kafkaEncoding,
+  shardWriteContext,
   writeAtLeastOnceGroup,
   writeTransactionalGroup,
   type DeliveredCounts,
@@ -82,12 +83,7 @@ export class KafkaSink implements Sink {
     this.transactionalId = `${options.transactionalIdPrefix}-shard-${options.shard}`;
     this.logger = options.logger.child({ component: 'kafka-sink', shard: options.shard, mode: options.mode });
     this.encoding = kafkaEncoding(options.topics, options.now ?? (() => new Date()));
-    this.writeContext = {
-      topics: options.topics,
-      compression: options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
-      maxBatchMessages: options.maxBatchMessages,
-      shardPartition: options.shard,
-    };
+    this.writeContext = shardWriteContext(options);
     this.committer = new GroupCommitter<KafkaHeldOutput>({
       ...options.group,
       writesCursors: this.transactional,

@@ -43,6 +43,16 @@ export interface GroupWriteContext {
   shardPartition?: number;
 }
 
+/** What both sinks (kafkajs and @platformatic/kafka) write a shard's groups with, from the sink options. */
+export function shardWriteContext(options: { topics: KafkaSinkTopics; compression: 'none' | 'gzip'; maxBatchMessages: number; shard: number }): GroupWriteContext {
+  return {
+    topics: options.topics,
+    compression: options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
+    maxBatchMessages: options.maxBatchMessages,
+    shardPartition: options.shard,
+  };
+}
+
 export function kafkaEncoding(topics: KafkaSinkTopics, now: () => Date): UnitEncoding<HeldMessage> {
   return {
     event: (tenantId, event) => ({ topic: topics.events, ...eventMessage(tenantId, event) }),

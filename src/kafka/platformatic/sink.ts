@@ -1,5 +1,5 @@
 import type { MessageToProduce } from '@platformatic/kafka';
-import { CompressionTypes, type TopicMessages } from 'kafkajs';
+import type { TopicMessages } from 'kafkajs';
 import { ConnectorError } from '../../contracts/errors.ts';
 import type { CursorSource, DeliveryUnit, Sink } from '../../contracts/sink.ts';
 import { GroupCommitter, type CursorWrite } from '../../sink/group-commit.ts';
@@ -11,6 +11,7 @@ import {
   atLeastOnceGroupRequests,
   countDelivered,
   kafkaEncoding,
+  shardWriteContext,
   transactionalGroupRequests,
   type GroupWriteContext,
   type HeldMessage,
@@ -62,12 +63,7 @@ export class PlatformaticSink implements Sink {
     this.logger = options.logger.child({ component: 'kafka-sink', client: 'platformatic', shard: options.shard, mode: options.mode });
     this.encoding = kafkaEncoding(options.topics, options.now ?? (() => new Date()));
     // Only the request caps read `compression`; the client itself is told by name (see `send`).
-    this.writeContext = {
-      topics: options.topics,
-      compression: options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
-      maxBatchMessages: options.maxBatchMessages,
-      shardPartition: options.shard,
-    };
+    this.writeContext = shardWriteContext(options);
     this.committer = new GroupCommitter<KafkaHeldOutput>({
       ...options.group,
       writesCursors: this.transactional,
