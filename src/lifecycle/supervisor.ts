@@ -242,9 +242,12 @@ export class Supervisor {
   }
 
   async #reconcile(tenantId: string): Promise<void> {
+    // Stopped first: a change queued before stop (a status write's notification) may run after the
+    // shard group gave the shards up; releasing then would drop what the replica last ran from statuses.
+    if (this.#stopped) return;
     if (!this.#owns(tenantId)) return this.#release(tenantId);
     const record = this.#d.registry.get(tenantId);
-    if (record === undefined || this.#stopped) return;
+    if (record === undefined) return;
     const connection = this.#connection(record);
     const now = this.#d.clock.now();
     if (record.desiredState === 'deauthorized') {

@@ -154,6 +154,18 @@ describe('Supervisor', () => {
     expect(w.runtimes.initialCursor?.()).toBeUndefined();
   });
 
+  it('keeps what a stopped supervisor last ran: a change applied after the shards were given up does not forget the tenant', async () => {
+    let owned = true;
+    const w = world([], () => owned);
+    await reach(w, 'Monitoring');
+    await w.supervisor.stop();
+    // The order of a replica's shutdown: pollers stopped, then the shard group leaves, then a late registry notification.
+    owned = false;
+    await change(w, { displayName: 'Contoso Ltd' });
+    await w.supervisor.rebalance();
+    expect(w.supervisor.statuses()[ID]?.state).toBe('Monitoring');
+  });
+
   it('takes one tenant from PendingConsent through Initializing to Monitoring, with history and status events', async () => {
     const w = world();
     await addPending(w);
