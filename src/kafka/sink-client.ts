@@ -2,7 +2,8 @@ import type { Kafka } from 'kafkajs';
 import type { Sink } from '../contracts/sink.ts';
 import type { ProducerMetrics } from './client.ts';
 import { PlatformaticSink, type PlatformaticSinkOptions } from './platformatic/sink.ts';
-import { KafkaSink, type KafkaSinkOptions } from './sink.ts';
+import type { GroupSinkOptions } from './group-commit-sink.ts';
+import { KafkaSink } from './sink.ts';
 
 export type KafkaClientName = 'kafkajs' | 'platformatic';
 
@@ -17,7 +18,7 @@ export interface SinkConnection {
 }
 
 /** The Sink on the configured client (kafka.client); both satisfy the same contract (test/contract/sink.contract.ts). */
-export function createKafkaSink(client: KafkaClientName, connection: SinkConnection, options: Omit<KafkaSinkOptions, 'kafka'>): Sink {
+export function createKafkaSink(client: KafkaClientName, connection: SinkConnection, options: GroupSinkOptions): Sink {
   if (client === 'kafkajs') return new KafkaSink({ ...options, kafka: connection.kafka });
   const { kafka: _kafka, ...rest } = connection;
   return new PlatformaticSink({ ...options, ...rest });

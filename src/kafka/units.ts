@@ -1,4 +1,4 @@
-import { CompressionTypes, type Message, type Producer, type TopicMessages, type Transaction } from 'kafkajs';
+import { CompressionTypes, type Message, type TopicMessages } from 'kafkajs';
 import type { CursorWrite } from '../sink/group-commit.ts';
 import type { HeldOutput, UnitEncoding } from '../sink/holding-unit.ts';
 import { encodeCursorRecord } from './cursor-record.ts';
@@ -133,23 +133,6 @@ function pinned(partition: number | undefined): { partition?: number } {
   return partition === undefined ? {} : { partition };
 }
 
-type BatchTarget = Pick<Producer, 'sendBatch'> | Pick<Transaction, 'sendBatch'>;
-
-async function sendRequests(target: BatchTarget, requests: readonly TopicMessages[][], compression: CompressionTypes): Promise<void> {
-  // One request at a time: each awaited request is where a slow broker pushes back on the pipeline.
-  for (const topicMessages of requests) await target.sendBatch({ topicMessages: [...topicMessages], acks: -1, compression });
-}
-
-/** Exactly-once: the group's records and its cursors in the open transaction; the caller commits. */
-export async function writeTransactionalGroup(
-  transaction: Pick<Transaction, 'sendBatch'>,
-  parts: readonly KafkaHeldOutput[],
-  cursors: readonly CursorWrite[],
-  context: GroupWriteContext,
-): Promise<void> {
-  await sendRequests(transaction, transactionalGroupRequests(parts, cursors, context), context.compression);
-}
-
 /** An exactly-once group as produce requests: its records, then the cursor of each tenant that moved. */
 export function transactionalGroupRequests(parts: readonly KafkaHeldOutput[], cursors: readonly CursorWrite[], context: GroupWriteContext): TopicMessages[][] {
   const messages = groupMessages(parts, context.topics, context.shardPartition);
@@ -164,9 +147,4 @@ export function atLeastOnceGroupRequests(parts: readonly KafkaHeldOutput[], cont
 
 function compressibleTopics(context: GroupWriteContext): ReadonlySet<string> {
   return new Set([context.topics.events, context.topics.deadLetter]);
-}
-
-/** At-least-once: the group's records in as few produce requests as the caps allow. */
-export async function writeAtLeastOnceGroup(producer: Pick<Producer, 'sendBatch'>, parts: readonly KafkaHeldOutput[], context: GroupWriteContext): Promise<void> {
-  await sendRequests(producer, atLeastOnceGroupRequests(parts, context), context.compression);
 }
