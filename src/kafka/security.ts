@@ -17,13 +17,13 @@ export async function resolveKafkaSecurity(kafka: ConnectorConfig['kafka'], env:
     ssl = {
       ...(tls.caFile === undefined ? {} : { ca: [await readPem(tls.caFile)] }),
       ...(tls.certificateFile === undefined ? {} : { cert: await readPem(tls.certificateFile) }),
-      ...(tls.privateKey === undefined ? {} : { key: await resolveSecret(tls.privateKey, env) }),
-      ...(tls.privateKeyPassphrase === undefined ? {} : { passphrase: await resolveSecret(tls.privateKeyPassphrase, env) }),
+      ...(tls.privateKey === undefined ? {} : { key: await resolveSecret(tls.privateKey, env, 'kafka.tls.privateKey') }),
+      ...(tls.privateKeyPassphrase === undefined ? {} : { passphrase: await resolveSecret(tls.privateKeyPassphrase, env, 'kafka.tls.privateKeyPassphrase') }),
       ...(tls.serverName === undefined ? {} : { servername: tls.serverName }),
     };
   }
   if (sasl === undefined) return { ssl, sasl: undefined };
-  const password = await resolveSecret(sasl.password, env);
+  const password = await resolveSecret(sasl.password, env, 'kafka.sasl.password');
   return { ssl, sasl: { mechanism: sasl.mechanism, username: sasl.username, password } as SASLOptions };
 }
 

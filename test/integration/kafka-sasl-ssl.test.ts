@@ -1,13 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ConnectorConfig } from '../../src/config/schema.ts';
 import { createConnector } from '../../src/runtime/connector.ts';
 import { ManualClock } from '../../src/simulator/index.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
-import { requireBroker } from '../support/kafka.ts';
-import { expectWithinReach, PipelineHarness } from '../support/pipeline-harness.ts';
+import { expectWithinReach, harnessPerTest } from '../support/pipeline-harness.ts';
 import { PROJECT_ROOT } from '../support/promql.ts';
 
 /**
@@ -46,17 +45,12 @@ function secureKafka(l: Listener, mechanism: 'scram-sha-512' | 'plain', override
 }
 
 describe('Kafka over SASL_SSL (scripts/kafka.sh with KAFKA_SASL_SSL_PORT)', () => {
-  let harness: PipelineHarness | undefined;
-  beforeEach(requireBroker);
-  afterEach(async () => {
-    await harness?.close();
-    harness = undefined;
-  });
+  const startHarness = harnessPerTest();
 
   for (const mechanism of ['scram-sha-512', 'plain'] as const) {
     it(`publishes every event exactly once through TLS with a client certificate and SASL ${mechanism}`, async () => {
       const l = listener();
-      harness = await PipelineHarness.start({ simulator: { seed: `sasl-${mechanism}`, clock: new ManualClock(Date.now()), eventsPerHour: 20, tenants: 1 } });
+      const harness = await startHarness({ simulator: { seed: `sasl-${mechanism}`, clock: new ManualClock(Date.now()), eventsPerHour: 20, tenants: 1 } });
       const config: ConnectorConfig = { ...harness.config, kafka: { ...harness.config.kafka, ...secureKafka(l, mechanism) } };
       const connector = await createConnector(config, { logger: silentLogger, env: harness.env });
       await connector.start();

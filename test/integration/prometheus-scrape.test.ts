@@ -4,12 +4,10 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import type { Connector } from '../../src/runtime/connector.ts';
 import { ManualClock } from '../../src/simulator/index.ts';
-import { requireBroker } from '../support/kafka.ts';
-import { PipelineHarness } from '../support/pipeline-harness.ts';
+import { harnessPerTest } from '../support/pipeline-harness.ts';
 import { prometheusBinDir, RULES_FILE } from '../support/promql.ts';
 import { waitFor } from '../support/time.ts';
 
@@ -34,32 +32,28 @@ interface PromResponse<T> {
 }
 
 describe('a real Prometheus scraping the connector', () => {
-  let harness: PipelineHarness | undefined;
-  let connector: Connector | undefined;
+  const startHarness = harnessPerTest();
   let prometheus: ChildProcess | undefined;
   let dir: string | undefined;
   let prometheusLog = '';
-  beforeEach(requireBroker);
   afterEach(async () => {
     if (prometheus?.exitCode === null) {
       prometheus.kill('SIGTERM');
       await once(prometheus, 'exit');
     }
-    await connector?.stop();
-    await harness?.close();
     if (dir !== undefined) await rm(dir, { recursive: true, force: true });
-    prometheus = connector = harness = dir = undefined;
+    prometheus = dir = undefined;
   });
 
   it('sees the target up, loads the rules and fires the lag alert for the tenant held back', async () => {
     const bin = prometheusBinDir();
-    harness = await PipelineHarness.start({
+    const harness = await startHarness({
       simulator: { seed: 'prometheus', clock: new ManualClock(Date.now()), eventsPerHour: 20, tenants: [{ scenario: 'healthy' }, { scenario: 'audit-disabled' }] },
       // 12 h back: the held-back tenant's lag stays above the 6 h threshold; the healthy one catches up below it.
       connector: { firstRunLookbackHours: 12 },
     });
     const [healthy, heldBack] = harness.sim.tenants.map((t) => t.id);
-    connector = await harness.startConnector();
+    const connector = await harness.startConnector();
     const target = new URL(connector.metricsUrl() ?? '').host;
 
     dir = await mkdtemp(join(tmpdir(), 'prometheus-it-'));

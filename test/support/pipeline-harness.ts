@@ -9,8 +9,8 @@ import { startSimulator, type RunningSimulator, type SimulatorOptions } from '..
 import { silentLogger, type Logger } from '../../src/telemetry/logger.ts';
 import { normalize } from '../../src/transform/normalize/index.ts';
 import { RETENTION_MS, RETENTION_SAFETY_MS } from '../../src/source/poller/window-planner.ts';
-import { expect } from 'vitest';
-import { kafkaBrokers, readAll, uniqueName } from './kafka.ts';
+import { afterEach, beforeEach, expect } from 'vitest';
+import { kafkaBrokers, readAll, requireBroker, uniqueName } from './kafka.ts';
 import { kafkaClientOverride } from './kafka-client.ts';
 import { waitFor } from './time.ts';
 
@@ -54,6 +54,8 @@ export class PipelineHarness {
   /** Connector clock when the harness started: the first run looks back from about here. */
   #startedAtMs = Date.now();
   #connectorsStarted = 0;
+  /** Stopped by close(), so a test that fails half-way leaves no connector running. */
+  readonly #connectors: Connector[] = [];
 
   private constructor(sim: RunningSimulator, config: ConnectorConfig, dir: string, logger: Logger) {
     this.sim = sim;
@@ -75,7 +77,7 @@ export class PipelineHarness {
 
   async startConnector(overrides: Partial<ConnectorConfig['connector']> = {}): Promise<Connector> {
     if (this.#connectorsStarted++ === 0) this.#startedAtMs = Date.now();
-    const connector = await createConnector({ ...this.config, connector: { ...this.config.connector, ...overrides } }, { logger: this.#logger, env: this.env });
+    const connector = this.#track(await createConnector({ ...this.config, connector: { ...this.config.connector, ...overrides } }, { logger: this.#logger, env: this.env }));
     await connector.start();
     return connector;
   }
@@ -83,7 +85,7 @@ export class PipelineHarness {
   /** A connector with another auth section (e.g. a certificate) and extra environment variables. */
   async startConnectorWith(options: { auth: ConnectorConfig['auth']; env: NodeJS.ProcessEnv }): Promise<Connector> {
     if (this.#connectorsStarted++ === 0) this.#startedAtMs = Date.now();
-    const connector = await createConnector({ ...this.config, auth: options.auth }, { logger: this.#logger, env: { ...this.env, ...options.env } });
+    const connector = this.#track(await createConnector({ ...this.config, auth: options.auth }, { logger: this.#logger, env: { ...this.env, ...options.env } }));
     await connector.start();
     return connector;
   }
@@ -100,7 +102,7 @@ export class PipelineHarness {
       admin: { enabled: true, host: '127.0.0.1', port: 0, token: { env: 'ADMIN_TOKEN' }, stateSecret: { env: 'STATE_SECRET' }, consentStateTtlSeconds: 3600 },
     };
     const env = { ...this.env, ADMIN_TOKEN: options.token, STATE_SECRET: `${options.token}-state-secret` };
-    const connector = await createConnector(config, { logger: this.#logger, env, ...(options.clock === undefined ? {} : { clock: options.clock }) });
+    const connector = this.#track(await createConnector(config, { logger: this.#logger, env, ...(options.clock === undefined ? {} : { clock: options.clock }) }));
     await connector.start();
     const api: AdminConnector['api'] = async (method, path, body) => {
       const res = await fetch(`${connector.adminUrl() ?? ''}${path}`, {
@@ -158,8 +160,32 @@ export class PipelineHarness {
     return ids;
   }
 
+  #track(connector: Connector): Connector {
+    this.#connectors.push(connector);
+    return connector;
+  }
+
+  /** Stops every connector it started (stopping twice is safe), then the simulator. */
   async close(): Promise<void> {
+    for (const connector of this.#connectors.splice(0)) await connector.stop();
     await this.sim.close();
     await rm(this.#dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * For a describe block of end-to-end tests: the broker is required before each test, and every
+ * harness a test started through the returned function is closed after it, with its connectors.
+ */
+export function harnessPerTest(): (options: HarnessOptions) => Promise<PipelineHarness> {
+  const open: PipelineHarness[] = [];
+  beforeEach(requireBroker);
+  afterEach(async () => {
+    for (const harness of open.splice(0)) await harness.close();
+  });
+  return async (options) => {
+    const harness = await PipelineHarness.start(options);
+    open.push(harness);
+    return harness;
+  };
 }

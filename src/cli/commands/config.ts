@@ -1,8 +1,9 @@
+import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import type { Command } from 'commander';
 import { ConfigError, loadConfigFile, resolveSecret } from '../../config/load.ts';
-import type { ConnectorConfig } from '../../config/schema.ts';
+import type { ConnectorConfig, SecretSource } from '../../config/schema.ts';
 import { probeSpoolDirectory } from '../../source/blob-spool.ts';
 
 /** The metrics port can be bound now (EADDRINUSE, EACCES otherwise). Port 0 always can. */
@@ -28,13 +29,28 @@ async function environmentProblems(config: ConnectorConfig): Promise<string[]> {
       else problems.push(`${label}: ${(error as Error).message}`);
     }
   };
+  const secret = async (key: string, source: SecretSource | undefined): Promise<void> => {
+    if (source !== undefined) await check(key, () => resolveSecret(source, process.env, key));
+  };
+  const file = async (key: string, path: string | undefined): Promise<void> => {
+    if (path !== undefined) await check(key, () => access(path, constants.R_OK));
+  };
   const { auth, endpoints } = config;
-  if (auth.clientSecret !== undefined) await check('auth.clientSecret', () => resolveSecret(auth.clientSecret!, process.env, 'auth.clientSecret'));
-  if (auth.certificate !== undefined) {
-    await check('auth.certificate.privateKey', () => resolveSecret(auth.certificate!.privateKey, process.env, 'auth.certificate.privateKey'));
-    await check('auth.certificate.certificateFile', () => access(auth.certificate!.certificateFile));
+  await secret('auth.clientSecret', auth.clientSecret);
+  await secret('auth.certificate.privateKey', auth.certificate?.privateKey);
+  await file('auth.certificate.certificateFile', auth.certificate?.certificateFile);
+  await file('endpoints.caFile', endpoints.caFile);
+  // Kafka's TLS files and secrets are read once at start: without these a wrong path shows only in `run`.
+  const { tls, sasl } = config.kafka;
+  await file('kafka.tls.caFile', tls?.caFile);
+  await file('kafka.tls.certificateFile', tls?.certificateFile);
+  await secret('kafka.tls.privateKey', tls?.privateKey);
+  await secret('kafka.tls.privateKeyPassphrase', tls?.privateKeyPassphrase);
+  await secret('kafka.sasl.password', sasl?.password);
+  if (config.admin.enabled) {
+    await secret('admin.token', config.admin.token);
+    await secret('admin.stateSecret', config.admin.stateSecret);
   }
-  if (endpoints.caFile !== undefined) await check('endpoints.caFile', () => access(endpoints.caFile!));
   const { connector } = config;
   await check(connector.spoolDirectory === undefined ? 'connector.spoolDirectory (system temp directory)' : 'connector.spoolDirectory', () =>
     probeSpoolDirectory(connector.spoolDirectory, connector.maxInMemoryBlobBytes),

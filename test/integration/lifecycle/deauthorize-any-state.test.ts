@@ -1,8 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Connector } from '../../../src/runtime/connector.ts';
+import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/simulator/index.ts';
-import { readAll, requireBroker } from '../../support/kafka.ts';
-import { PipelineHarness } from '../../support/pipeline-harness.ts';
+import { readAll } from '../../support/kafka.ts';
+import { harnessPerTest } from '../../support/pipeline-harness.ts';
 import { waitFor } from '../../support/time.ts';
 
 const TOKEN = 'deauth-any-state-token';
@@ -17,18 +16,11 @@ const DAY_MS = 86_400_000;
  * started 91 days later purges every one of them (injected clock); published events stay.
  */
 describe('deauthorize whatever the status', () => {
-  let harness: PipelineHarness | undefined;
-  let connector: Connector | undefined;
-  beforeEach(requireBroker);
-  afterEach(async () => {
-    await connector?.stop();
-    await harness?.close();
-    connector = harness = undefined;
-  });
+  const startHarness = harnessPerTest();
 
   it('stops, marks, tombstones and publishes from PendingConsent, Initializing, Error, Maintenance and Paused; purged after 90 days', async () => {
     const clock = new ManualClock(Date.now());
-    harness = await PipelineHarness.start({
+    const harness = await startHarness({
       simulator: {
         seed: 'deauth-any-state',
         clock,
@@ -43,7 +35,6 @@ describe('deauthorize whatever the status', () => {
     // The pending tenant is added through the API (no consent yet); the others are seeded, hence consented.
     const tenants = harness.config.tenants.filter((t) => t.id !== pending);
     const { connector: c, api } = await harness.startAdminConnector({ token: TOKEN, tenants });
-    connector = c;
     const state = (id: string): string | undefined => c.connections()[id]?.state;
 
     // Bring one tenant into each state.
@@ -88,13 +79,11 @@ describe('deauthorize whatever the status', () => {
     }
     const requestsAfter = sim.stats.requests.filter((q) => q.tenantId !== undefined && q.tenantId in before).length;
     await c.stop();
-    connector = undefined;
     // Nothing asked Microsoft anything for these tenants after their deauthorization (the stop drained nothing new).
     expect(sim.stats.requests.filter((q) => q.tenantId !== undefined && q.tenantId in before).length).toBe(requestsAfter);
 
     // 91 days later: a connector (clock injected) purges every record; a resume finds nothing.
     const { connector: later, api: laterApi } = await harness.startAdminConnector({ token: TOKEN, tenants, clock: new ManualClock(clock.now() + 91 * DAY_MS) });
-    connector = later;
     await waitFor(() => Object.keys(before).every((id) => later.registry.get(id) === undefined), { timeoutMs: 30_000, what: 'the purge of every deauthorized tenant' });
     expect((await laterApi('POST', `/tenants/${initializing}/resume`)).status).toBe(404);
   }, 300_000);

@@ -1,8 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Connector } from '../../../src/runtime/connector.ts';
+import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/simulator/index.ts';
-import { readAll, requireBroker } from '../../support/kafka.ts';
-import { PipelineHarness } from '../../support/pipeline-harness.ts';
+import { readAll } from '../../support/kafka.ts';
+import { harnessPerTest } from '../../support/pipeline-harness.ts';
 import { waitFor } from '../../support/time.ts';
 
 const TOKEN = 'deauth-admin-token';
@@ -13,25 +12,18 @@ const TOKEN = 'deauth-admin-token';
  * in the registry, and the resumed poller starts from the parked cursor (not from the first-run lookback).
  */
 describe('deauthorize and resume', () => {
-  let harness: PipelineHarness | undefined;
-  let connector: Connector | undefined;
-  beforeEach(requireBroker);
-  afterEach(async () => {
-    await connector?.stop();
-    await harness?.close();
-    connector = harness = undefined;
-  });
+  const startHarness = harnessPerTest();
 
   it('tombstones and parks the cursor, and a resume continues from it with nothing published twice', async () => {
     const clock = new ManualClock(Date.now());
-    harness = await PipelineHarness.start({ simulator: { seed: 'deauth', clock, eventsPerHour: 30, tenants: [{ historyHours: 12 }] } });
+    const harness = await startHarness({ simulator: { seed: 'deauth', clock, eventsPerHour: 30, tenants: [{ historyHours: 12 }] } });
     const tenant = harness.sim.tenants[0]!.id;
     const admin = await harness.startAdminConnector({ token: TOKEN });
-    connector = admin.connector;
+    const connector = admin.connector;
     const config = harness.config;
     const api = async (path: string) => (await admin.api('POST', path)).body as { status: { state: string }; deauthorizedAt?: string };
     await harness.waitCaughtUp(connector, 120_000);
-    await waitFor(() => connector?.connections()[tenant]?.state === 'Monitoring', { timeoutMs: 30_000, what: 'Monitoring' });
+    await waitFor(() => connector.connections()[tenant]?.state === 'Monitoring', { timeoutMs: 30_000, what: 'Monitoring' });
 
     const deauthorized = await api(`/tenants/${tenant}/deauthorize`);
     expect(deauthorized.status.state).toBe('Deauthorized');
@@ -47,7 +39,7 @@ describe('deauthorize and resume', () => {
     clock.advance(3600_000);
     // Initializing, or already Monitoring when the first listing after the resume returned content.
     expect(['Initializing', 'Monitoring']).toContain((await api(`/tenants/${tenant}/resume`)).status.state);
-    await waitFor(() => connector?.connections()[tenant]?.state === 'Monitoring', { timeoutMs: 60_000, what: 'Monitoring after the resume' });
+    await waitFor(() => connector.connections()[tenant]?.state === 'Monitoring', { timeoutMs: 60_000, what: 'Monitoring after the resume' });
     // Content made available while the subscription was stopped is never listed (o365-api.md §1.5); new content is.
     clock.advance(3600_000);
     await harness.waitCaughtUp(connector, 120_000);

@@ -1,9 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FileEvent } from '../../../src/contracts/file-event.ts';
 import { driveKey } from '../../../src/lifecycle/drives.ts';
 import { ManualClock } from '../../../src/simulator/index.ts';
-import { readAll, requireBroker } from '../../support/kafka.ts';
-import { PipelineHarness } from '../../support/pipeline-harness.ts';
+import { readAll } from '../../support/kafka.ts';
+import { harnessPerTest } from '../../support/pipeline-harness.ts';
 
 /**
  * New drives reach the drives topic with their first events (same transaction), once: every drive
@@ -11,16 +11,11 @@ import { PipelineHarness } from '../../support/pipeline-harness.ts';
  * drives announces none of them again.
  */
 describe('drive discovery', () => {
-  let harness: PipelineHarness | undefined;
-  beforeEach(requireBroker);
-  afterEach(async () => {
-    await harness?.close();
-    harness = undefined;
-  });
+  const startHarness = harnessPerTest();
 
   it('announces each drive once, with its events, and not again after a restart', async () => {
     const clock = new ManualClock(Date.now());
-    harness = await PipelineHarness.start({ simulator: { seed: 'drives', clock, eventsPerHour: 30, tenants: [{ historyHours: 12 }] } });
+    const harness = await startHarness({ simulator: { seed: 'drives', clock, eventsPerHour: 30, tenants: [{ historyHours: 12 }] } });
     const first = await harness.startConnector();
     await harness.waitCaughtUp(first, 120_000);
     const discoveredFirst = Number((await first.metrics.drivesDiscovered.get()).values.reduce((sum, v) => sum + v.value, 0));

@@ -1,9 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Connector } from '../../../src/runtime/connector.ts';
+import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/simulator/index.ts';
 import { normalize } from '../../../src/transform/normalize/index.ts';
-import { readAll, requireBroker } from '../../support/kafka.ts';
-import { PipelineHarness } from '../../support/pipeline-harness.ts';
+import { readAll } from '../../support/kafka.ts';
+import { harnessPerTest } from '../../support/pipeline-harness.ts';
 import { waitFor } from '../../support/time.ts';
 
 const TOKEN = 'upgrade-admin-token';
@@ -15,18 +14,11 @@ const HOUR = 3_600_000;
  * before it, none of the blobs the legacy connector named as collected.
  */
 describe('upgrade from the legacy connector', () => {
-  let harness: PipelineHarness | undefined;
-  let connector: Connector | undefined;
-  beforeEach(requireBroker);
-  afterEach(async () => {
-    await connector?.stop();
-    await harness?.close();
-    connector = harness = undefined;
-  });
+  const startHarness = harnessPerTest();
 
   it('collects every event after the legacy position once and none before, in Maintenance, and a second import is a no-op', async () => {
     const clock = new ManualClock(Date.now());
-    harness = await PipelineHarness.start({ simulator: { seed: 'upgrade', clock, eventsPerHour: 40, tenants: [{ historyHours: 24, subscribed: ['Audit.SharePoint'] }] } });
+    const harness = await startHarness({ simulator: { seed: 'upgrade', clock, eventsPerHour: 40, tenants: [{ historyHours: 24, subscribed: ['Audit.SharePoint'] }] } });
     const sim = harness.sim;
     const tenant = sim.tenants[0]!.id;
     const position = clock.now() - 12 * HOUR;
@@ -48,7 +40,7 @@ describe('upgrade from the legacy connector', () => {
     expect(forbidden.size).toBeGreaterThan(50);
 
     const admin = await harness.startAdminConnector({ token: TOKEN, tenants: [] });
-    connector = admin.connector;
+    const connector = admin.connector;
     const config = harness.config;
     const importBody = {
       tenant,
@@ -64,7 +56,7 @@ describe('upgrade from the legacy connector', () => {
     const first = await post(importBody);
     expect(first.status).toBe(201);
     expect(first.body.tenant.status.state).toBe('Maintenance');
-    await waitFor(() => harness?.caughtUp(connector!) === true && connector?.progress()[tenant]?.listedUpToMs !== undefined, { timeoutMs: 120_000, intervalMs: 200, what: 'the upgraded tenant to catch up' });
+    await waitFor(() => harness.caughtUp(connector) === true && connector.progress()[tenant]?.listedUpToMs !== undefined, { timeoutMs: 120_000, intervalMs: 200, what: 'the upgraded tenant to catch up' });
     expect(connector.connections()[tenant]?.state).toBe('Maintenance');
     const second = await post({ ...importBody, lastContentIds: [] });
     expect(second).toMatchObject({ status: 200, body: { imported: false } });

@@ -1,9 +1,8 @@
 import { Agent, request } from 'undici';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Connector } from '../../../src/runtime/connector.ts';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/simulator/index.ts';
-import { readAll, requireBroker } from '../../support/kafka.ts';
-import { PipelineHarness } from '../../support/pipeline-harness.ts';
+import { readAll } from '../../support/kafka.ts';
+import { harnessPerTest } from '../../support/pipeline-harness.ts';
 import { waitFor } from '../../support/time.ts';
 
 const TOKEN = 'onboarding-admin-token';
@@ -14,20 +13,16 @@ const TOKEN = 'onboarding-admin-token';
  * the statuses each outcome leads to — against the simulator and a real broker.
  */
 describe('onboarding through admin consent', () => {
-  let harness: PipelineHarness | undefined;
-  let connector: Connector | undefined;
+  const startHarness = harnessPerTest();
   let agent: Agent | undefined;
-  beforeEach(requireBroker);
   afterEach(async () => {
-    await connector?.stop();
-    await harness?.close();
     await agent?.close();
-    connector = harness = agent = undefined;
+    agent = undefined;
   });
 
   it('PendingConsent → Initializing → Monitoring on consent; denied, permission missing and audit off each get their reason; deauthorize stops the tenant', async () => {
     const clock = new ManualClock(Date.now());
-    harness = await PipelineHarness.start({
+    const harness = await startHarness({
       simulator: {
         seed: 'onboarding',
         clock,
@@ -40,11 +35,11 @@ describe('onboarding through admin consent', () => {
     const browser = new Agent({ connect: { ca: sim.caPem } });
     agent = browser;
     const admin = await harness.startAdminConnector({ token: TOKEN, tenants: [] });
-    connector = admin.connector;
+    const connector = admin.connector;
     const config = harness.config;
     const adminUrl = connector.adminUrl() ?? '';
     const api = async (method: string, path: string, body?: unknown) => (await admin.api(method, path, body)).body;
-    const state = (id: string) => connector?.connections()[id];
+    const state = (id: string) => connector.connections()[id];
     /** What the admin's browser does: open the consent URL, follow Entra's redirect to our callback. */
     const consent = async (id: string) => {
       const { url } = (await api('GET', `/tenants/${id}/consent-url`)) as { url: string };

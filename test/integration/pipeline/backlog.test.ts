@@ -1,6 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { requireBroker } from '../../support/kafka.ts';
-import { PipelineHarness } from '../../support/pipeline-harness.ts';
+import { describe, expect, it } from 'vitest';
+import { harnessPerTest, type PipelineHarness } from '../../support/pipeline-harness.ts';
 import { waitFor } from '../../support/time.ts';
 import { ManualClock } from '../../../src/simulator/index.ts';
 
@@ -10,12 +9,7 @@ import { ManualClock } from '../../../src/simulator/index.ts';
  * compared id by id with what the simulator generated; a restart in the middle resumes with no loss.
  */
 describe('pipeline end to end (simulator → connector → real Kafka)', () => {
-  let harness: PipelineHarness | undefined;
-  beforeEach(requireBroker);
-  afterEach(async () => {
-    await harness?.close();
-    harness = undefined;
-  });
+  const startHarness = harnessPerTest();
 
   async function assertComplete(h: PipelineHarness, options: { allowDuplicates: boolean }): Promise<number> {
     const events = await h.readEvents();
@@ -35,7 +29,7 @@ describe('pipeline end to end (simulator → connector → real Kafka)', () => {
   }
 
   it('collects a 3-tenant 7-day backlog completely and exactly once (exactly-once mode)', async () => {
-    harness = await PipelineHarness.start({ simulator: { seed: 'backlog', tenants: 3, clock: new ManualClock(Date.now()) } });
+    const harness = await startHarness({ simulator: { seed: 'backlog', tenants: 3, clock: new ManualClock(Date.now()) } });
     const started = Date.now();
     const connector = await harness.startConnector();
     await harness.waitCaughtUp(connector, 150_000);
@@ -50,7 +44,7 @@ describe('pipeline end to end (simulator → connector → real Kafka)', () => {
   });
 
   it('resumes after a restart in the middle with nothing lost and nothing repeated', async () => {
-    harness = await PipelineHarness.start({ simulator: { seed: 'restart', tenants: 3, clock: new ManualClock(Date.now()) } });
+    const harness = await startHarness({ simulator: { seed: 'restart', tenants: 3, clock: new ManualClock(Date.now()) } });
     const first = await harness.startConnector();
     const published = async (): Promise<number> => (await first.metrics.eventsPublished.get()).values.reduce((a, v) => a + v.value, 0);
     let midway = 0;

@@ -1,8 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Connector } from '../../../src/runtime/connector.ts';
 import { ManualClock } from '../../../src/simulator/index.ts';
-import { requireBroker } from '../../support/kafka.ts';
-import { PipelineHarness } from '../../support/pipeline-harness.ts';
+import { harnessPerTest } from '../../support/pipeline-harness.ts';
 import { waitFor } from '../../support/time.ts';
 
 const H = 3_600_000;
@@ -20,17 +19,12 @@ async function total(connector: Connector, metric: 'lateBlobs' | 'sweeps', label
  * middle of the sweep, with the digests read back from Kafka.
  */
 describe('reconciliation sweep end to end (simulator late tail → connector → real Kafka)', () => {
-  let harness: PipelineHarness | undefined;
-  beforeEach(requireBroker);
-  afterEach(async () => {
-    await harness?.close();
-    harness = undefined;
-  });
+  const startHarness = harnessPerTest();
 
   it.each(['exactly-once', 'at-least-once'] as const)('%s: collects every blob listed late, exactly once, across a restart mid-sweep', async (mode) => {
     const clock = new ManualClock(Date.now());
     const t0 = clock.now();
-    harness = await PipelineHarness.start({
+    const harness = await startHarness({
       deliveryMode: mode,
       // Every blob in the tail: the two hours below release enough of them wherever the generated history
       // falls against the wall clock (with half of them, some hours of the day released only one).

@@ -1,10 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/simulator/index.ts';
-import { requireBroker } from '../../support/kafka.ts';
-import { expectWithinReach, PipelineHarness } from '../../support/pipeline-harness.ts';
+import { expectWithinReach, harnessPerTest } from '../../support/pipeline-harness.ts';
 import { waitFor } from '../../support/time.ts';
 
 /**
@@ -13,15 +12,10 @@ import { waitFor } from '../../support/time.ts';
  */
 
 describe('tenant lifecycle against the simulator', () => {
-  let harness: PipelineHarness | undefined;
-  beforeEach(requireBroker);
-  afterEach(async () => {
-    await harness?.close();
-    harness = undefined;
-  });
+  const startHarness = harnessPerTest();
 
   it('reports consent missing, permission missing and audit off with actions, while a healthy tenant completes', async () => {
-    harness = await PipelineHarness.start({
+    const harness = await startHarness({
       simulator: {
         seed: 'lifecycle',
         clock: new ManualClock(Date.now()),
@@ -54,7 +48,7 @@ describe('tenant lifecycle against the simulator', () => {
   });
 
   it('authenticates with a certificate instead of a secret', async () => {
-    harness = await PipelineHarness.start({ simulator: { seed: 'certificate', clock: new ManualClock(Date.now()), eventsPerHour: 20, tenants: 1 } });
+    const harness = await startHarness({ simulator: { seed: 'certificate', clock: new ManualClock(Date.now()), eventsPerHour: 20, tenants: 1 } });
     const cert = harness.sim.clientCertificate;
     const certFile = join(tmpdir(), `sim-client-cert-${process.pid}.pem`);
     await writeFile(certFile, cert.certPem);

@@ -58,34 +58,78 @@ describe.concurrent('onedrive-connector config check (spawned)', { timeout: 40_0
   });
 });
 
+/** The command in this process, with stderr captured and the exit code restored after. */
+async function configCheckInProcess(file: string, env: NodeJS.ProcessEnv = {}): Promise<{ exitCode: typeof process.exitCode; stderr: string }> {
+  const program = new Command('onedrive-connector').exitOverride();
+  registerConfigCommand(program);
+  const stderr: string[] = [];
+  const originalWrite = process.stderr.write.bind(process.stderr);
+  const previousExitCode = process.exitCode;
+  const previousEnv = { ...process.env };
+  Object.assign(process.env, env);
+  process.stderr.write = (chunk: string | Uint8Array) => {
+    stderr.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+    return true;
+  };
+  try {
+    await program.parseAsync(['config', 'check', file], { from: 'user' });
+    return { exitCode: process.exitCode, stderr: stderr.join('') };
+  } finally {
+    process.stderr.write = originalWrite;
+    process.exitCode = previousExitCode;
+    for (const key of Object.keys(env)) {
+      if (previousEnv[key] === undefined) delete process.env[key];
+      else process.env[key] = previousEnv[key];
+    }
+  }
+}
+
 describe('config check command (in process)', () => {
   it('names every unreadable secret and file of a certificate config', async () => {
     const file = await write(
       'cert.yaml',
       MINIMAL_YAML.replace(`  clientSecret:\n    env: ${SECRET_ENV}`, `  certificate:\n    privateKey:\n      file: ${join(scratch.directory, 'no-key.pem')}\n    certificateFile: ${join(scratch.directory, 'no-cert.pem')}`),
     );
-    const program = new Command('onedrive-connector').exitOverride();
-    registerConfigCommand(program);
-    const stderr: string[] = [];
-    const originalWrite = process.stderr.write.bind(process.stderr);
-    const previousExitCode = process.exitCode;
-    process.stderr.write = (chunk: string | Uint8Array) => {
-      stderr.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-      return true;
-    };
-    let exitCode: typeof process.exitCode;
-    try {
-      await program.parseAsync(['config', 'check', file], { from: 'user' });
-      exitCode = process.exitCode;
-    } finally {
-      process.stderr.write = originalWrite;
-      process.exitCode = previousExitCode;
-    }
+    const { exitCode, stderr: text } = await configCheckInProcess(file);
 
     expect(exitCode).toBe(1);
-    const text = stderr.join('');
     expect(text).toContain('has 2 problem(s)');
     expect(text).toContain('auth.certificate.privateKey: cannot read secret file');
     expect(text).toContain('auth.certificate.certificateFile:');
+  });
+
+  it('names every unreadable Kafka TLS file, Kafka secret and admin secret (read only at start otherwise)', async () => {
+    const missing = (name: string): string => join(scratch.directory, name);
+    const kafka = [
+      'kafka:',
+      '  brokers: [localhost:9093]',
+      '  tls:',
+      `    caFile: ${missing('no-ca.pem')}`,
+      `    certificateFile: ${missing('no-client.pem')}`,
+      '    privateKey:',
+      `      file: ${missing('no-client-key.pem')}`,
+      '    privateKeyPassphrase:',
+      '      env: TEST_KAFKA_KEY_PASSPHRASE_UNSET',
+      '  sasl:',
+      '    mechanism: scram-sha-512',
+      '    username: connector',
+      '    password:',
+      '      env: TEST_KAFKA_SASL_PASSWORD_UNSET',
+      'admin:',
+      '  enabled: true',
+      '  token:',
+      '    env: TEST_ADMIN_TOKEN_UNSET',
+      '  stateSecret:',
+      `    file: ${missing('no-state-secret')}`,
+    ].join('\n');
+    const file = await write('kafka-security.yaml', MINIMAL_YAML.replace('kafka:\n  brokers: [localhost:9092]', kafka));
+    const { exitCode, stderr: text } = await configCheckInProcess(file, { [SECRET_ENV]: 'x' });
+
+    expect(exitCode).toBe(1);
+    expect(text).toContain('has 7 problem(s)');
+    for (const key of ['kafka.tls.caFile', 'kafka.tls.certificateFile', 'kafka.tls.privateKey', 'admin.stateSecret']) expect(text).toContain(`${key}:`);
+    expect(text).toContain('kafka.tls.privateKeyPassphrase: environment variable TEST_KAFKA_KEY_PASSPHRASE_UNSET is not set');
+    expect(text).toContain('kafka.sasl.password: environment variable TEST_KAFKA_SASL_PASSWORD_UNSET is not set');
+    expect(text).toContain('admin.token: environment variable TEST_ADMIN_TOKEN_UNSET is not set');
   });
 });
