@@ -36,3 +36,36 @@ export function exitNow(code: number): never {
 export function exitSoon(code: number, afterMs = 5000): void {
   setTimeout(() => process.exit(code), afterMs).unref();
 }
+
+/**
+ * Runs an embedded pipeline command (demo, replay) that a signal may cut short. A terminal's progress
+ * line is ended either way. A failed start (the run closed what it opened) exits 1 soon; an
+ * interruption says what was left unfinished and exits 130 — nothing is lost by leaving, only
+ * acknowledged work was committed. Resolves with the result only when the run was not interrupted.
+ */
+export async function runInterruptible<R>(
+  run: (signal: AbortSignal) => Promise<R>,
+  outcome: (result: R) => { interrupted: boolean; drained: boolean },
+  unfinished: string,
+): Promise<R | undefined> {
+  const tty = process.stdout.isTTY;
+  const interrupt = new AbortController();
+  const release = onShutdownSignals(() => interrupt.abort());
+  let result: R;
+  try {
+    result = await run(interrupt.signal);
+  } catch (error) {
+    if (tty) process.stdout.write('\n');
+    release();
+    exitSoon(1);
+    throw error;
+  }
+  release();
+  if (tty) process.stdout.write('\n');
+  const { interrupted, drained } = outcome(result);
+  if (!interrupted) return result;
+  process.stderr.write(`${unfinished}; stopped ${drained ? 'cleanly' : 'at the shutdown deadline'}.\n`);
+  process.exitCode = 130;
+  exitSoon(130, 1000);
+  return undefined;
+}

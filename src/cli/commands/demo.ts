@@ -5,7 +5,7 @@ import { startSimulatorThread, type SimulatorHandle } from '../../simulator/thre
 import { runEmbedded, type EmbeddedRunOptions } from '../embedded-pipeline.ts';
 import { censusOfTopics, formatReport, progressPrinter } from '../run-report.ts';
 import { brokerList, defaultBrokers, port, positiveInteger } from '../option-parsers.ts';
-import { exitSoon, onShutdownSignals } from '../signals.ts';
+import { runInterruptible } from '../signals.ts';
 
 interface EmbeddedCommandOptions {
   brokers: string[];
@@ -24,39 +24,24 @@ export async function runEmbeddedCommand(
   const logger = createLogger({ level: process.env['LOG_LEVEL'] ?? 'warn' });
   const brokers = options.brokers;
   const topicPrefix = `${label}-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}.`;
-  const tty = process.stdout.isTTY;
-  const interrupt = new AbortController();
-  const release = onShutdownSignals(() => interrupt.abort());
-  let result: Awaited<ReturnType<typeof runEmbedded<SimulatorHandle>>>;
-  try {
-    result = await runEmbedded<SimulatorHandle>({
-      simulator,
-      ...(startSimulator === undefined ? {} : { startSimulator }),
-      brokers,
-      deliveryMode: options.mode,
-      topicPrefix,
-      timeoutMs: options.timeout * 1000,
-      metricsPort: options.metricsPort,
-      logger,
-      signal: interrupt.signal,
-      onProgress: progressPrinter(tty),
-    });
-  } catch (error) {
-    // Start-up failed: runEmbedded closed what it opened. Say so and end, whatever else lingers.
-    if (tty) process.stdout.write('\n');
-    release();
-    exitSoon(1);
-    throw error;
-  }
-  release();
-  if (tty) process.stdout.write('\n');
-  if (result.interrupted) {
-    process.stderr.write(`${label} interrupted before the backlog was collected; stopped ${result.drained ? 'cleanly' : 'at the shutdown deadline'}.\n`);
-    process.exitCode = 130;
-    // Nothing is lost by leaving now: only acknowledged work was committed.
-    exitSoon(130, 1000);
-    return;
-  }
+  const result = await runInterruptible(
+    (signal) =>
+      runEmbedded<SimulatorHandle>({
+        simulator,
+        ...(startSimulator === undefined ? {} : { startSimulator }),
+        brokers,
+        deliveryMode: options.mode,
+        topicPrefix,
+        timeoutMs: options.timeout * 1000,
+        metricsPort: options.metricsPort,
+        logger,
+        signal,
+        onProgress: progressPrinter(process.stdout.isTTY),
+      }),
+    (run) => run,
+    `${label} interrupted before the backlog was collected`,
+  );
+  if (result === undefined) return;
   const census = await censusOfTopics(createKafka({ clientId: `${label}-census`, brokers, logger }), result.config.kafka.topics);
   process.stdout.write(formatReport(result, census));
   process.exitCode = result.caughtUp && result.drained ? 0 : 1;

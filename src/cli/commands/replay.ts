@@ -5,7 +5,7 @@ import { DEFAULT_REPLAY_SPEED, replayFixtures, type ReplayResult } from '../../f
 import { formatReplayReport } from '../../fixtures/replay-report.ts';
 import { positiveNumber } from '../option-parsers.ts';
 import { formatReport, progressPrinter } from '../run-report.ts';
-import { exitSoon, onShutdownSignals } from '../signals.ts';
+import { runInterruptible } from '../signals.ts';
 import { addEmbeddedOptions } from './demo.ts';
 
 interface ReplayFlags {
@@ -31,41 +31,28 @@ export function registerReplayCommand(program: Command): void {
       .option('--speed <factor>', 'simulated time runs this many times faster than the wall clock, so late blobs appear in seconds', positiveNumber, DEFAULT_REPLAY_SPEED),
   ).action(async (flags: ReplayFlags) => {
     const logger = createLogger({ level: process.env['LOG_LEVEL'] ?? 'warn' });
-    const tty = process.stdout.isTTY;
-    const interrupt = new AbortController();
-    const release = onShutdownSignals(() => interrupt.abort());
-    let result: ReplayResult;
-    try {
-      result = await replayFixtures(
-        {
-          fixturesDir: flags.fixtures,
-          speed: flags.speed,
-          brokers: flags.brokers,
-          deliveryMode: flags.mode,
-          topicPrefix: `replay-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}.`,
-          timeoutMs: flags.timeout * 1000,
-          metricsPort: flags.metricsPort,
-          logger,
-          signal: interrupt.signal,
-          onProgress: progressPrinter(tty),
-        },
-        (brokers) => createKafka({ clientId: 'replay-census', brokers, logger }),
-      );
-    } catch (error) {
-      // Start-up failed (runEmbedded closed what it opened) or the fixture folder is unusable.
-      if (tty) process.stdout.write('\n');
-      release();
-      exitSoon(1);
-      throw error;
-    }
-    release();
-    if (tty) process.stdout.write('\n');
-    if (result.run.interrupted) {
-      process.stderr.write(`replay interrupted before every recorded blob was collected; stopped ${result.run.drained ? 'cleanly' : 'at the shutdown deadline'}.\n`);
-      process.exitCode = 130;
-      exitSoon(130, 1000);
-      return;
-    }
+    // A start-up failure may also be an unusable fixture folder.
+    const result = await runInterruptible<ReplayResult>(
+      (signal) =>
+        replayFixtures(
+          {
+            fixturesDir: flags.fixtures,
+            speed: flags.speed,
+            brokers: flags.brokers,
+            deliveryMode: flags.mode,
+            topicPrefix: `replay-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}.`,
+            timeoutMs: flags.timeout * 1000,
+            metricsPort: flags.metricsPort,
+            logger,
+            signal,
+            onProgress: progressPrinter(process.stdout.isTTY),
+          },
+          (brokers) => createKafka({ clientId: 'replay-census', brokers, logger }),
+        ),
+      (replayed) => replayed.run,
+      'replay interrupted before every recorded blob was collected',
+    );
+    if (result === undefined) return;
     process.stdout.write(formatReport(result.run, result.output.census));
     process.stdout.write(formatReplayReport(result.report));
     process.exitCode = result.exitCode;
