@@ -7,10 +7,29 @@ import { MemoryCheckpointStore } from '../../../../src/checkpoint/memory-checkpo
 import type { MemorySink } from '../../../../src/sink/memory-sink.ts';
 import { API_ERRORS } from '../../../../src/source/o365/answers.ts';
 import type { ListingWindow } from '../../../../src/source/o365/api-client.ts';
-import type { FeedApi } from '../../../../src/source/poller/tenant-poller.ts';
+import type { FeedApi, PollerSettings } from '../../../../src/source/poller/tenant-poller.ts';
 
 export const TENANT = '6b1c9a5e-0f2d-4c3b-9a8e-7d6f5e4c3b2a';
 export const FEED = `https://manage.example.test/api/v1.0/${TENANT}/activity/feed`;
+export const NOW = Date.parse('2026-11-20T12:00:00Z');
+export const MIN = 60_000;
+export const H = 3600_000;
+export const KEY = { tenantId: TENANT, contentType: 'Audit.SharePoint' };
+
+/** Poller settings small enough for a unit test; each test file changes what it is about. */
+export const TEST_POLLER_SETTINGS: PollerSettings = {
+  pollIntervalMs: MIN,
+  firstRunLookbackMs: 72 * H,
+  overlapMs: 15 * MIN,
+  endLagMs: MIN,
+  maxWindowMs: 24 * H,
+  blobConcurrency: 3,
+  maxInflightBlobs: 16,
+  batchEvents: 2,
+  malformedBlobAttempts: 3,
+  maxBackoffMs: 10_000,
+  idleCursorSaveIntervalMs: 0,
+};
 
 export interface TestRecord {
   Id: string;

@@ -20,31 +20,19 @@ import {
   CursorAudit,
   fakeNormalize,
   FakeFeed,
+  H,
+  KEY,
+  MIN,
+  NOW,
   rec,
   RecordingSink,
   serverError,
   TENANT,
+  TEST_POLLER_SETTINGS,
   type FakeBlob,
 } from './poller-fakes.ts';
 
-const NOW = Date.parse('2026-11-20T12:00:00Z');
-const MIN = 60_000;
-const H = 3600_000;
-const KEY = { tenantId: TENANT, contentType: 'Audit.SharePoint' };
-
-const SETTINGS: PollerSettings = {
-  pollIntervalMs: MIN,
-  firstRunLookbackMs: 72 * H,
-  overlapMs: 15 * MIN,
-  endLagMs: MIN,
-  maxWindowMs: 24 * H,
-  blobConcurrency: 3,
-  maxInflightBlobs: 16,
-  batchEvents: 2,
-  malformedBlobAttempts: 3,
-  maxBackoffMs: 10_000,
-  idleCursorSaveIntervalMs: 0,
-};
+const SETTINGS = TEST_POLLER_SETTINGS;
 
 interface Harness {
   clock: ManualClock;

@@ -20,26 +20,9 @@ import { createMetrics, type Metrics } from '../../../../src/telemetry/metrics.t
 import { ByteBudget } from '../../../../src/util/byte-budget.ts';
 import { RETENTION_MS } from '../../../../src/source/poller/window-planner.ts';
 import { advance, ManualClock, waitFor } from '../../../support/time.ts';
-import { acknowledged, blob, fakeNormalize, FakeFeed, rec, TENANT, type FakeBlob } from '../poller/poller-fakes.ts';
+import { acknowledged, blob, fakeNormalize, FakeFeed, H, KEY, MIN, NOW, rec, TENANT, TEST_POLLER_SETTINGS, type FakeBlob } from '../poller/poller-fakes.ts';
 
-const NOW = Date.parse('2026-11-20T12:00:00Z');
-const MIN = 60_000;
-const H = 3600_000;
-const KEY = { tenantId: TENANT, contentType: 'Audit.SharePoint' };
-
-const POLLER: PollerSettings = {
-  pollIntervalMs: 10 * MIN,
-  firstRunLookbackMs: 160 * H,
-  overlapMs: 15 * MIN,
-  endLagMs: MIN,
-  maxWindowMs: 24 * H,
-  blobConcurrency: 3,
-  maxInflightBlobs: 16,
-  batchEvents: 2,
-  malformedBlobAttempts: 3,
-  maxBackoffMs: 10_000,
-  idleCursorSaveIntervalMs: 5 * MIN,
-};
+const POLLER: PollerSettings = { ...TEST_POLLER_SETTINGS, pollIntervalMs: 10 * MIN, firstRunLookbackMs: 160 * H, idleCursorSaveIntervalMs: 5 * MIN };
 
 const SWEEP: SweepSettings = { intervalMs: 6 * H, startupSpreadMs: 0, overlapMs: POLLER.overlapMs, maxWindowMs: 24 * H, maxConcurrentBlobs: 1, maxBackoffMs: 10_000 };
 
