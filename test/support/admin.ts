@@ -1,11 +1,9 @@
-import type { Cursor } from '../../src/contracts/checkpoint.ts';
 import { TenantOperations } from '../../src/admin/operations.ts';
 import { startAdminServer } from '../../src/admin/server.ts';
 import { MemoryTenantRegistry } from '../../src/lifecycle/memory-registry.ts';
-import { Supervisor, type StatusEvent } from '../../src/lifecycle/supervisor.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
-import { createMetrics } from '../../src/telemetry/metrics.ts';
 import { ManualClock } from '../../src/util/manual-clock.ts';
+import { testSupervisor } from './supervisor.ts';
 
 export const ADMIN_TOKEN = 'admin-token-for-tests';
 export const STATE_SECRET = 'state-secret-for-tests';
@@ -17,31 +15,7 @@ export const STATE_SECRET = 'state-secret-for-tests';
 export async function startAdminWorld(options: { clock?: ManualClock; loginBaseUrl?: string; redirectUri?: string } = {}) {
   const clock = options.clock ?? new ManualClock(Date.parse('2026-12-01T00:00:00Z'));
   const registry = new MemoryTenantRegistry();
-  const cursors = new Map<string, Cursor>();
-  const events: StatusEvent[] = [];
-  const supervisor = new Supervisor({
-    registry,
-    createRuntime: () => ({
-      run: (signal) => new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true })),
-      stopSubscription: () => Promise.resolve(),
-      lastCursor: () => undefined,
-    }),
-    cursors: {
-      load: (id) => cursors.get(id),
-      forget: (id) => {
-        cursors.delete(id);
-        return Promise.resolve();
-      },
-    },
-    publishStatus: (event) => {
-      events.push(event);
-      return Promise.resolve();
-    },
-    clock,
-    logger: silentLogger,
-    metrics: createMetrics(),
-    settings: { pollIntervalMs: 60_000, deauthorizedRetentionMs: 90 * 86_400_000, sweepIntervalMs: 60_000 },
-  });
+  const { supervisor, cursors, events } = testSupervisor({ registry, clock });
   supervisor.start();
   const operations = new TenantOperations({
     registry,

@@ -5,15 +5,14 @@ import type { TenantRecord } from '../../../src/contracts/tenant-registry.ts';
 import type { PollerConditions } from '../../../src/lifecycle/connection.ts';
 import { MemoryTenantRegistry } from '../../../src/lifecycle/memory-registry.ts';
 import { newTenantRecord } from '../../../src/lifecycle/records.ts';
-import { Supervisor, type StatusEvent, type TenantRuntime } from '../../../src/lifecycle/supervisor.ts';
+import type { Supervisor} from '../../../src/lifecycle/supervisor.ts';
+import { type StatusEvent, type TenantRuntime } from '../../../src/lifecycle/supervisor.ts';
 import type { ConnectionState } from '../../../src/lifecycle/state-machine.ts';
-import { silentLogger } from '../../../src/telemetry/logger.ts';
-import { createMetrics } from '../../../src/telemetry/metrics.ts';
+import { testSupervisor } from '../../support/supervisor.ts';
 import { ManualClock, waitFor } from '../../support/time.ts';
 
 const ID = '11111111-1111-4111-8111-111111111111';
 const DAY = 86_400_000;
-const POLL = 60_000;
 
 /** A poller stand-in: runs until aborted, and lets the test report conditions as a real poller would. */
 class FakeRuntimes {
@@ -65,28 +64,7 @@ function world(initial: TenantRecord[] = [], owns?: (tenantId: string) => boolea
   const clock = new ManualClock();
   const registry = new MemoryTenantRegistry(initial);
   const runtimes = new FakeRuntimes();
-  const events: StatusEvent[] = [];
-  const cursors = new Map<string, Cursor>([[ID, CURSOR]]);
-  const supervisor = new Supervisor({
-    registry,
-    createRuntime: runtimes.create,
-    cursors: {
-      load: (id) => cursors.get(id),
-      forget: (id) => {
-        cursors.delete(id);
-        return Promise.resolve();
-      },
-    },
-    publishStatus: (event) => {
-      events.push(event);
-      return Promise.resolve();
-    },
-    clock,
-    logger: silentLogger,
-    metrics: createMetrics(),
-    settings: { pollIntervalMs: POLL, deauthorizedRetentionMs: 90 * DAY, sweepIntervalMs: 60_000 },
-    ...(owns === undefined ? {} : { owns }),
-  });
+  const { supervisor, cursors, events } = testSupervisor({ registry, clock, createRuntime: runtimes.create, cursors: new Map<string, Cursor>([[ID, CURSOR]]), ...(owns === undefined ? {} : { owns }) });
   const w: World = { clock, registry, runtimes, supervisor, events, cursors, state: () => registry.get(ID)?.status.state };
   worlds.push(w);
   return w;
