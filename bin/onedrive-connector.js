@@ -12,4 +12,6 @@ process.on('warning', (warning) => {
 
 // Before anything loads kafkajs: its read_committed filter lets some aborted records through.
 await import('../src/kafka/kafkajs-aborted-filter.ts');
+// kafkajs asks for every topic's metadata when a client has used none yet (see the module).
+await import('../src/kafka/kafkajs-metadata-scope.ts');
 await import('../src/cli/main.ts');
