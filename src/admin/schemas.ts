@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CLOUD_NAMES } from '../config/clouds.ts';
-import { DESIRED_STATES } from '../contracts/tenant-registry.ts';
 import { CONNECTION_STATES } from '../lifecycle/state-machine.ts';
+import { tenantRecordSchema } from '../lifecycle/tenant-record-schema.ts';
 
 /** Request and response bodies of the admin API: validated with these, and documented from them (openapi.ts). */
 const guid = z
@@ -34,32 +34,8 @@ export const legacyImportBody = z.strictObject({
 
 export const maintenanceBody = z.strictObject({ from: isoTime, to: isoTime });
 
-const statusSchema = z.object({
-  state: z.enum(CONNECTION_STATES),
-  reason: z.string(),
-  remedy: z.string(),
-  code: z.string().optional(),
-  since: z.string(),
-  consentedAt: z.string().optional(),
-  firstContentAt: z.string().optional(),
-});
-
-export const tenantView = z.object({
-  id: z.string(),
-  displayName: z.string(),
-  cloud: z.enum(CLOUD_NAMES),
-  plan: z.string(),
-  requestsPerMinute: z.number().int().optional(),
-  desiredState: z.enum(DESIRED_STATES),
-  origin: z.enum(['config', 'api', 'legacy-import']),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-  deauthorizedAt: z.string().optional(),
-  legacy: z.object({ lastCollectedTime: z.string(), lastContentIds: z.array(z.string()), importedAt: z.string() }).optional(),
-  maintenance: z.object({ from: z.string(), to: z.string() }).optional(),
-  status: statusSchema,
-  history: z.array(z.object({ at: z.string(), from: z.enum(CONNECTION_STATES), to: z.enum(CONNECTION_STATES), reason: z.string() })),
-});
+/** A registry record without what only the connector reads: the parked cursor and the revision (server.ts view()). */
+export const tenantView = tenantRecordSchema.omit({ parkedCursor: true, revision: true });
 
 export const tenantList = z.object({ tenants: z.array(tenantView.omit({ history: true, legacy: true })) });
 export const importResult = z.object({ imported: z.boolean(), tenant: tenantView });

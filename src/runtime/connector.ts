@@ -26,11 +26,7 @@ import { RecentEventIds } from '../pipeline/recent-event-ids.ts';
 import { createKafka } from '../kafka/client.ts';
 import { KafkaHealth } from '../kafka/health.ts';
 import { resolveKafkaSecurity } from '../kafka/security.ts';
-import { createKafkaSink } from '../kafka/sink-client.ts';
-import { checkShardTopics, ensureTopics } from '../kafka/topics.ts';
-import { KafkaShardGroup, shardOf } from '../kafka/shard-group.ts';
-import { ShardedSink } from '../sink/sharded-sink.ts';
-import { ShardCoordinator } from './shard-coordinator.ts';
+import { ensureTopics } from '../kafka/topics.ts';
 import type { ShardsStatus } from '../contracts/shards.ts';
 import { BlobSpool, probeSpoolDirectory } from '../source/blob-spool.ts';
 import { ManagementApiClient } from '../source/o365/api-client.ts';
@@ -44,12 +40,12 @@ import { TenantPoller, type TenantPollerDeps } from '../source/poller/tenant-pol
 import { TenantSweep } from '../source/sweep/tenant-sweep.ts';
 import { describeStatus, type TenantStatus } from '../source/poller/tenant-status.ts';
 import type { Logger } from '../telemetry/logger.ts';
-import { createMetrics, enableProcessMetrics, forgetTenant, type Metrics } from '../telemetry/metrics.ts';
+import { createMetrics, enableProcessMetrics, type Metrics } from '../telemetry/metrics.ts';
 import { normalize } from '../transform/normalize/index.ts';
 import { ByteBudget } from '../util/byte-budget.ts';
 import { startStatusServer, type ReadinessCheck } from './status-server.ts';
-import { TenantOperations } from '../admin/operations.ts';
-import { startAdminServer } from '../admin/server.ts';
+import { startAdminApi, type AdminApi } from './admin-api.ts';
+import { createScaleOut, type ScaleOut, type ShardTakeOver } from './scale-out.ts';
 
 export interface ConnectorDeps {
   logger: Logger;
@@ -133,50 +129,13 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
           logger,
         })
       : undefined;
-  // Scale-out (docs/scaling.md): a sink per owned shard, each with its own transactional id.
-  // Tests that replace the sink run one process that owns every tenant.
-  const sharded = deps.sink === undefined;
-  const shardCount = config.kafka.shards.count;
-  const shardOfTenant = (tenantId: string): number => shardOf(tenantId, shardCount);
-  const createShardSink = (shard: number): Sink =>
-    createKafkaSink(config.kafka.client, { kafka, clientId: config.kafka.clientId, brokers: config.kafka.brokers, ...security, metrics }, {
-      topics: config.kafka.topics,
-      mode: c.deliveryMode,
-      shard,
-      transactionalIdPrefix: config.kafka.transactionalIdPrefix,
-      compression: config.kafka.compression,
-      maxBatchMessages: c.publishBatchEvents,
-      group: {
-        intervalMs: config.kafka.groupCommitIntervalMs,
-        maxRecords: config.kafka.groupCommitMaxRecords,
-        maxBytes: config.kafka.groupCommitMaxBytes,
-      },
-      transactionTimeoutMs: config.kafka.transactionTimeoutSeconds * 1000,
-      logger,
-      // Re-fencing and re-reading the shard's committed cursors settles whether that group committed.
-      onCommitUncertain: () => {
-        metrics.shardRebalances.inc({ kind: 'restarted' });
-        shardGroup?.restart(shard);
-      },
-    });
-  const shardedSink = sharded ? new ShardedSink({ transactional: c.deliveryMode === 'exactly-once', shardOf: shardOfTenant, create: createShardSink }) : undefined;
-  const sink: Sink = deps.sink ?? (shardedSink as ShardedSink);
+  // Scale-out (docs/scaling.md, scale-out.ts): a sink per owned shard and the group that hands shards
+  // out. Tests that replace the sink run one process that owns every tenant.
+  const scaleOut: ScaleOut | undefined = deps.sink === undefined ? createScaleOut({ config, kafka, security, metrics, logger }) : undefined;
+  const sink: Sink = deps.sink ?? (scaleOut as ScaleOut).sink;
   const store =
-    deps.store ?? new KafkaCheckpointStore({ kafka, topic: config.kafka.topics.cursors, readDeadlineMs: 120_000, logger, ...(sharded ? { partitionOf: shardOfTenant } : {}) });
-  const shardGroup = sharded
-    ? new KafkaShardGroup({
-        kafka,
-        topic: config.kafka.topics.registry,
-        count: shardCount,
-        groupId: config.kafka.shards.groupId ?? `${config.kafka.transactionalIdPrefix}-shards`,
-        sessionTimeoutMs: config.kafka.shards.sessionTimeoutSeconds * 1000,
-        rebalanceTimeoutMs: (config.kafka.shards.rebalanceTimeoutSeconds ?? config.kafka.transactionTimeoutSeconds) * 1000,
-        heartbeatIntervalMs: config.kafka.shards.heartbeatIntervalSeconds * 1000,
-        logger,
-      })
-    : undefined;
-  // Set once the coordinator exists (below); the digests read asks it which tenants are this replica's.
-  let coordinator: ShardCoordinator | undefined;
+    deps.store ??
+    new KafkaCheckpointStore({ kafka, topic: config.kafka.topics.cursors, readDeadlineMs: 120_000, logger, ...(scaleOut === undefined ? {} : { partitionOf: scaleOut.shardOf }) });
 
   const sweepOn = c.sweep.enabled && (deps.delivered !== undefined || deps.sink === undefined);
   const delivered = !sweepOn
@@ -185,7 +144,7 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
       createKafkaDeliveredLog({
         kafka,
         topic: config.kafka.topics.sweepDigests,
-        tenants: sharded ? { has: (tenantId: string) => coordinator?.loading(tenantId) ?? false } : new Set(config.tenants.map((t) => t.id)),
+        tenants: scaleOut === undefined ? new Set(config.tenants.map((t) => t.id)) : { has: (tenantId: string) => scaleOut.loading(tenantId) },
         readDeadlineMs: 300_000,
         logger,
         now: () => clock.now(),
@@ -268,14 +227,8 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
       metrics,
       logger,
       onFatal: (error) => {
-        // Fenced with scale-out: a newer owner has the shard (the group moved it); give it up here.
-        if (shardGroup !== undefined && error.code.endsWith('_FENCED')) {
-          metrics.shardRebalances.inc({ kind: 'lost' });
-          shardGroup.lose(shardOfTenant(tenant.id));
-          return;
-        }
-        // A commit without an answer: the shard's sink has already asked for the shard to be taken over again.
-        if (shardGroup !== undefined && error.code === 'SINK_COMMIT_UNCERTAIN') return;
+        // With scale-out, a fenced shard or an unanswered commit is a shard hand-over, not the end.
+        if (scaleOut?.absorbs(tenant.id, error) === true) return;
         fatalCode ??= error.code;
         reportFatal(error);
       },
@@ -361,7 +314,7 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
       deauthorizedRetentionMs: config.lifecycle.deauthorizedRetentionDays * 86_400_000,
       sweepIntervalMs: config.lifecycle.sweepIntervalSeconds * 1000,
     },
-    ...(sharded ? { owns: (tenantId: string) => coordinator?.owns(tenantId) ?? false, onRelease: (tenantId: string) => forgetTenant(metrics, tenantId) } : {}),
+    ...scaleOut?.supervision,
   });
 
   /** The ids each tenant published recently (exactly-once), to drop Microsoft's repeats; for the given tenants. */
@@ -376,32 +329,26 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
     });
     logger.info({ records, tenants: tenants.size }, 'Rebuilt the ids published recently, to drop repeated records');
   };
-  if (shardedSink !== undefined) {
-    coordinator = new ShardCoordinator({
-      sink: shardedSink,
-      shardOf: shardOfTenant,
-      // After the fence: the shards' partitions of the cursors and published-ids topics are complete.
-      load: async (shards) => {
-        if (store instanceof KafkaCheckpointStore) await store.reload();
-        await loadRecentIds(new Set(registry.list().map((r) => r.id).filter((id) => shards.includes(shardOfTenant(id)))));
-        await delivered?.reload?.();
-      },
-      reconcileTenants: () => supervisor.rebalance(),
-      metrics,
-      logger,
-    });
-  }
+  /** Scale-out: what a shard's take-over reads, after its producer was fenced, and who starts its tenants. */
+  const takeOver = (shardOf: ScaleOut['shardOf']): ShardTakeOver => ({
+    // After the fence: the shards' partitions of the cursors and published-ids topics are complete.
+    load: async (shards) => {
+      if (store instanceof KafkaCheckpointStore) await store.reload();
+      await loadRecentIds(new Set(registry.list().map((r) => r.id).filter((id) => shards.includes(shardOf(id)))));
+      await delivered?.reload?.();
+    },
+    reconcileTenants: () => supervisor.rebalance(),
+  });
 
   let server: Awaited<ReturnType<typeof startStatusServer>> | undefined;
-  let admin: Awaited<ReturnType<typeof startAdminServer>> | undefined;
+  let admin: AdminApi | undefined;
   let started = false;
   let cursorsLoaded = false;
   // Readiness inputs (docs/health.md): all must pass. Add a line for each new one.
   const readiness: ReadinessCheck[] = [
     { name: 'started', check: () => ({ ok: started, detail: 'start-up has not finished' }) },
     { name: 'cursors', check: () => ({ ok: cursorsLoaded, detail: 'the owned cursors are not loaded' }) },
-    // Scale-out: every shard the group assigned is fenced, its cursors read and its tenants started.
-    ...(coordinator === undefined ? [] : [{ name: 'shards', check: () => ({ ok: coordinator?.settled() ?? false, detail: 'the assigned shards are not all taken over yet (fence, cursors)' }) }]),
+    ...(scaleOut === undefined ? [] : [scaleOut.readiness]),
     ...(kafkaHealth === undefined ? [] : [{ name: 'kafka', check: () => ({ ok: kafkaHealth.reachable(), detail: kafkaHealth.detail() }) }]),
     // A local resource every tenant needs: not ready while the spool directory cannot be written.
     { name: 'spool', check: () => ({ ok: spool.problem() === undefined, detail: spool.problem()?.message ?? '' }) },
@@ -411,7 +358,7 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
   // once, before its pollers have drained. After stop, what the replica last ran stays readable.
   // (While stopping, the shards being handed over are already someone else's: still filtered.)
   let stopped = false;
-  const shown = (id: string): boolean => coordinator === undefined || stopped || coordinator.owns(id);
+  const shown = (id: string): boolean => scaleOut === undefined || stopped || scaleOut.owns(id);
   // A tenant without a running poller shows its connection state, or "stopped" once the connector stops.
   const statuses = (): Record<string, TenantStatus> =>
     Object.fromEntries(
@@ -419,33 +366,6 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
         .filter(([id]) => shown(id))
         .map(([id, status]) => [id, pollers.get(id)?.status ?? (stopping === undefined ? tenantStatusOf(status) : describeStatus('stopped', new Date(clock.now())))]),
     );
-
-  // lifecycle seam: the admin API on its own port, behind its bearer token.
-  const startAdmin = async (): Promise<Awaited<ReturnType<typeof startAdminServer>>> => {
-    const a = config.admin;
-    if (a.token === undefined || a.stateSecret === undefined) throw new Error('config validation guarantees the admin token and state secret');
-    const token = await resolveSecret(a.token, env);
-    const stateSecret = await resolveSecret(a.stateSecret, env);
-    let redirectUri = a.redirectUri;
-    const operations = new TenantOperations({
-      registry,
-      supervisor,
-      hasCursor: (tenantId) => store.load(cursorKey(tenantId)) !== undefined,
-      clock,
-      consent: {
-        clientId: config.auth.clientId,
-        get redirectUri() {
-          return redirectUri ?? '';
-        },
-        stateSecret,
-        stateTtlMs: a.consentStateTtlSeconds * 1000,
-        loginBaseUrl: config.endpoints.loginBaseUrl,
-      },
-    });
-    const started = await startAdminServer({ host: a.host, port: a.port, token, operations, logger });
-    redirectUri ??= `${started.url}/consent/callback`;
-    return started;
-  };
 
   return {
     metrics,
@@ -457,7 +377,10 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
     supervisor,
     connections: () => supervisor.statuses(),
     adminUrl: () => admin?.url,
-    shards: () => (coordinator === undefined || shardGroup === undefined ? undefined : coordinator.status(shardCount, shardGroup.memberId())),
+    shards: () => scaleOut?.status(),
+    // Start order: local resources (spool, /metrics) → topics → the single owner's fence and cursors →
+    // registry, drives, config seed → supervisor → scale-out's shard group (per shard: fence, cursors,
+    // tenants) → admin API, whose operations wait on the supervisor.
     async start() {
       // Local resources first, with errors that name the setting: nothing else is opened if they fail.
       await probeSpoolDirectory(c.spoolDirectory, c.maxInMemoryBlobBytes);
@@ -467,7 +390,7 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
           port: config.metrics.port,
           registry: metrics.registry,
           statuses,
-          ...(coordinator === undefined ? {} : { shards: () => coordinator?.status(shardCount, shardGroup?.memberId()) }),
+          ...(scaleOut === undefined ? {} : { shards: () => scaleOut.status() }),
           started: () => started,
           readiness,
         }).catch((error: unknown) => {
@@ -490,16 +413,11 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
           publishedIdsRetentionMs: (c.dedupeHorizonHours + 1) * 3600_000,
           sweepDigests: delivered === undefined ? undefined : config.kafka.topics.sweepDigests,
           partitions: config.kafka.topicPartitions,
-          shardPartitions: shardCount,
+          shardPartitions: config.kafka.shards.count,
           replicationFactor: config.kafka.replicationFactor,
         });
       }
-      if (sharded) {
-        const problems = await checkShardTopics(kafka, { registry: topics.registry, cursors: topics.cursors, publishedIds: sink.transactional ? topics.publishedIds : undefined }, shardCount);
-        if (problems.length > 0) {
-          throw new ConnectorError('SHARD_TOPICS_MISMATCH', `The shard topics do not match kafka.shards.count (see docs/scaling.md, re-sharding): ${problems.join('; ')}`, { stage: 'config', retriable: false });
-        }
-      }
+      await scaleOut?.checkTopics();
       // One process owning everything (replaced sink): fence first, then read cursors. With scale-out
       // each shard is fenced, then its cursors read, as the group assigns it (shard-coordinator.ts).
       await kafkaHealth?.start();
@@ -507,7 +425,7 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
       await store.start();
       // read_committed after the fence, like the cursors: blobs of aborted transactions are not delivered.
       await delivered?.start();
-      if (!sharded) {
+      if (scaleOut === undefined) {
         cursorsLoaded = true;
         metrics.shardsOwned.set(1);
       }
@@ -521,15 +439,19 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
       startedAtMs = clock.now();
       tenantsAtStart = registry.list().length;
       supervisor.start();
-      if (shardGroup !== undefined && coordinator !== undefined) {
-        await shardGroup.start(coordinator, 120_000);
+      if (scaleOut !== undefined) {
+        await scaleOut.start(takeOver(scaleOut.shardOf), 120_000);
         cursorsLoaded = true;
       }
-      if (config.admin.enabled) admin = await startAdmin();
+      if (config.admin.enabled) {
+        admin = await startAdminApi({ config, env, registry, supervisor, hasCursor: (tenantId) => store.load(cursorKey(tenantId)) !== undefined, clock, logger });
+      }
       started = true;
-      const owned = coordinator?.status(shardCount, shardGroup?.memberId()).owned;
+      const owned = scaleOut?.status().owned;
       logger.info({ tenants: registry.list().length, mode: c.deliveryMode, metrics: server?.url, ...(owned === undefined ? {} : { shards: owned }) }, 'Connector started');
     },
+    // Stop order: the supervisor drains its pollers (within the deadline) → the shard group leaves →
+    // sinks, stores, registry, health probe and digests stop → HTTP agent and servers close. Safe twice.
     stop() {
       stopping ??= (async () => {
         const deadline = c.shutdownTimeoutSeconds * 1000;
@@ -540,7 +462,7 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
         ]);
         clearTimeout(timer);
         // Shards last: their sinks end their open groups, then the group hands them to the others.
-        await shardGroup?.stop().catch((error: unknown) => logger.warn({ err: error }, 'Leaving the shard group failed; the others take over after the session timeout'));
+        await scaleOut?.stop();
         metrics.shardsOwned.set(0);
         await Promise.allSettled([sink.stop(), store.stop(), registry.stop(), kafkaHealth?.stop(), delivered?.stop()]);
         await agent.close().catch(() => undefined);
