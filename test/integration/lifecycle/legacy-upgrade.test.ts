@@ -31,11 +31,18 @@ describe('upgrade from the legacy connector', () => {
       const created = Date.parse(blob.contentCreated);
       for (const id of (await sim.expectedRecords(tenant, { sinceContentCreated: created, untilContentCreated: created + 1 })).records.keys()) inLegacyDone.add(id);
     }
+    // Blobs after the legacy connector's last ones: a record can repeat in the next blob (the simulator
+    // copies a blob's last record into the next one, as Microsoft does), so such a copy may arrive.
+    const lastLegacyCreated = Date.parse(legacyDone[1]!.contentCreated);
+    const afterLegacyDone = await sim.expectedRecords(tenant, { sinceContentCreated: lastLegacyCreated + 1 });
     const isEvent = (json: string) => normalize(JSON.parse(json.replace(/^\uFEFF/, '')), { tenantId: tenant, now: () => new Date() }).kind === 'event';
     // Ids only in blobs after the position (and not in the legacy connector's last blobs) must arrive once;
     // ids only before it, or only in those last blobs, never. Ids on both sides are allowed either way.
     const required = new Set([...after.records].filter(([id, r]) => !before.records.has(id) && !inLegacyDone.has(id) && isEvent(r.json)).map(([id]) => id));
-    const forbidden = new Set([...[...before.records.keys()].filter((id) => !after.records.has(id)), ...[...inLegacyDone].filter((id) => !required.has(id))]);
+    const forbidden = new Set([
+      ...[...before.records.keys()].filter((id) => !after.records.has(id)),
+      ...[...inLegacyDone].filter((id) => !required.has(id) && !afterLegacyDone.records.has(id)),
+    ]);
     expect(required.size).toBeGreaterThan(50);
     expect(forbidden.size).toBeGreaterThan(50);
 
