@@ -8,8 +8,8 @@ import { systemClock, type Clock } from '../contracts/clock.ts';
 import { ConnectorError } from '../contracts/errors.ts';
 import type { KeyedRecord, Sink } from '../contracts/sink.ts';
 import { resolveSecret } from '../config/load.ts';
-import type { ConnectorConfig, TenantConfig } from '../config/schema.ts';
-import type { TenantRecord, TenantRegistry } from '../contracts/tenant-registry.ts';
+import type { ConnectorConfig } from '../config/schema.ts';
+import type { TenantRegistry } from '../contracts/tenant-registry.ts';
 import { KafkaTenantRegistry } from '../kafka/registry.ts';
 import { MemoryTenantRegistry } from '../lifecycle/memory-registry.ts';
 import { seedRegistry } from '../lifecycle/records.ts';
@@ -17,7 +17,6 @@ import { DriveIndex } from '../lifecycle/drives.ts';
 import { readToEnd } from '../kafka/read-to-end.ts';
 import type { ConnectionStatus } from '../lifecycle/state-machine.ts';
 import { Supervisor, type StatusEvent, type TenantRuntimeFactory } from '../lifecycle/supervisor.ts';
-import { verifyAccess } from '../lifecycle/verify.ts';
 import { tenantStatusOf } from '../lifecycle/reasons.ts';
 import { KafkaCheckpointStore } from '../kafka/checkpoint-store.ts';
 import { createKafkaDeliveredLog } from '../kafka/digest-store.ts';
@@ -29,23 +28,19 @@ import { resolveKafkaSecurity } from '../kafka/security.ts';
 import { ensureTopics } from '../kafka/topics.ts';
 import type { ShardsStatus } from '../contracts/shards.ts';
 import { BlobSpool, probeSpoolDirectory } from '../source/blob-spool.ts';
-import { ManagementApiClient } from '../source/o365/api-client.ts';
-import { tenantEndpoints } from '../source/o365/endpoints.ts';
 import { createHttpAgent } from '../source/o365/http.ts';
 import { msalNetworkClient } from '../source/o365/msal-network.ts';
 import { countTokenRequests } from '../source/o365/token-metrics.ts';
-import { RateBudget } from '../source/o365/rate-budget.ts';
-import { createMsalTokenProvider, type ClientCredential } from '../source/o365/token-provider.ts';
-import { TenantPoller, type TenantPollerDeps } from '../source/poller/tenant-poller.ts';
-import { TenantSweep } from '../source/sweep/tenant-sweep.ts';
+import type { ClientCredential } from '../source/o365/token-provider.ts';
+import type { TenantPoller } from '../source/poller/tenant-poller.ts';
 import { describeStatus, type TenantStatus } from '../source/poller/tenant-status.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { createMetrics, enableProcessMetrics, type Metrics } from '../telemetry/metrics.ts';
-import { normalize } from '../transform/normalize/index.ts';
 import { ByteBudget } from '../util/byte-budget.ts';
 import { startStatusServer, type ReadinessCheck } from './status-server.ts';
 import { startAdminApi, type AdminApi } from './admin-api.ts';
 import { createScaleOut, type ScaleOut, type ShardTakeOver } from './scale-out.ts';
+import { createTenantPoller, tenantConfigOf, type SharedPollerParts } from './tenant-poller-factory.ts';
 
 export interface ConnectorDeps {
   logger: Logger;
@@ -176,83 +171,15 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
   };
   // lifecycle seam: a drive's first event announces it on the drives topic, in the same transaction.
   const drives = new DriveIndex(config.kafka.topics.drives, (drive) => metrics.drivesDiscovered.inc({ tenant: drive.tenantId, type: drive.type }));
-  /** One tenant's poller and API client; the supervisor calls this as tenants come and go. */
-  const createTenantPoller = (tenant: TenantConfig, lifecycle: Pick<TenantPollerDeps, 'conditions' | 'initialCursor'> = {}, startDelayMs = 0): { poller: TenantPoller; api: ManagementApiClient } => {
-    const endpoints = tenantEndpoints(config, tenant);
-    const tenantLogger = logger.child({ tenant: tenant.id });
-    const budget = new RateBudget(tenant.requestsPerMinute ?? c.requestsPerMinute, clock);
-    const apiOptions = {
-      endpoints,
-      publisherIdentifier: c.publisherIdentifier,
-      tokens: createMsalTokenProvider({ clientId: config.auth.clientId, credential, endpoints, networkClient }),
-      dispatcher: agent,
-      clock,
-      metrics,
-      logger: tenantLogger,
-      timeoutMs: c.requestTimeoutSeconds * 1000,
-      maxBackoffMs: c.maxBackoffSeconds * 1000,
-    };
-    const api = new ManagementApiClient({ ...apiOptions, budget });
-    // The sweep lists with the same token and quota, but only takes what live polling leaves over.
-    const sweep = !sweepOn || delivered === undefined
-      ? undefined
-      : new TenantSweep({
-          tenantId: tenant.id,
-          key: { tenantId: tenant.id, contentType: AUDIT_SHAREPOINT },
-          api: new ManagementApiClient({ ...apiOptions, budget: budget.background() }),
-          delivered,
-          clock,
-          metrics,
-          logger,
-          settings: {
-            intervalMs: c.sweep.intervalMinutes * 60_000,
-            startupSpreadMs: c.sweep.startupSpreadSeconds * 1000,
-            overlapMs: c.windowOverlapSeconds * 1000,
-            maxWindowMs: c.maxWindowHours * 3600_000,
-            maxConcurrentBlobs: c.sweep.maxConcurrentBlobs,
-            maxBackoffMs: c.maxBackoffSeconds * 1000,
-          },
-        });
-    const poller = new TenantPoller({
-      tenantId: tenant.id,
-      api,
-      sink,
-      store,
-      spool,
-      globalLimit,
-      startGate,
-      normalize: (record) => normalize(record, { tenantId: tenant.id, now: () => new Date(clock.now()) }),
-      recentIds: recentIdsOf(tenant.id),
-      clock,
-      metrics,
-      logger,
-      onFatal: (error) => {
-        // With scale-out, a fenced shard or an unanswered commit is a shard hand-over, not the end.
-        if (scaleOut?.absorbs(tenant.id, error) === true) return;
-        fatalCode ??= error.code;
-        reportFatal(error);
-      },
-      sideRecords: { forEvents: (tenantId, events) => drives.forEvents(tenantId, events) },
-      verifyAccess: () => verifyAccess(() => api.accessToken()),
-      ...lifecycle,
-      ...(delivered === undefined || sweep === undefined ? {} : { delivered, sweep }),
-      settings: {
-        pollIntervalMs: c.pollIntervalSeconds * 1000,
-        firstRunLookbackMs: c.firstRunLookbackHours * 3600_000,
-        overlapMs: c.windowOverlapSeconds * 1000,
-        endLagMs: c.windowEndLagSeconds * 1000,
-        maxWindowMs: c.maxWindowHours * 3600_000,
-        blobConcurrency: c.blobConcurrencyPerTenant,
-        maxInflightBlobs: c.maxInflightBlobsPerTenant,
-        batchEvents: c.publishBatchEvents,
-        malformedBlobAttempts: c.malformedBlobAttempts,
-        maxBackoffMs: c.maxBackoffSeconds * 1000,
-        idleCursorSaveIntervalMs: c.idleCursorSaveIntervalSeconds * 1000,
-        startDelayMs,
-        idlePollIntervalMs: c.idlePollIntervalSeconds * 1000,
-      },
-    });
-    return { poller, api };
+  const pollerParts: SharedPollerParts = {
+    config, clock, logger, metrics, credential, networkClient, agent,
+    sink, store, spool, globalLimit, startGate, recentIdsOf, delivered, drives,
+    onFatal: (tenantId, error) => {
+      // With scale-out, a fenced shard or an unanswered commit is a shard hand-over, not the end.
+      if (scaleOut?.absorbs(tenantId, error) === true) return;
+      fatalCode ??= error.code;
+      reportFatal(error);
+    },
   };
 
   // lifecycle seam: the registry is the source of truth for tenants; the supervisor runs their pollers.
@@ -283,7 +210,7 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
     return Math.floor(initialStarts++ * spacingMs);
   };
   const createRuntime: TenantRuntimeFactory = (record, conditions, initialCursor) => {
-    const { poller, api } = createTenantPoller(tenantConfigOf(record), { conditions, initialCursor }, startDelayMs());
+    const { poller, api } = createTenantPoller(pollerParts, tenantConfigOf(record), { conditions, initialCursor }, startDelayMs());
     // The id only: a closure over `record` kept a copy of the whole registry record per tenant.
     const tenantId = record.id;
     return {
@@ -480,7 +407,3 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
   };
 }
 
-/** The poller-facing view of a registry record. */
-function tenantConfigOf(record: TenantRecord): TenantConfig {
-  return { id: record.id, displayName: record.displayName, cloud: record.cloud, plan: record.plan, ...(record.requestsPerMinute === undefined ? {} : { requestsPerMinute: record.requestsPerMinute }) };
-}
