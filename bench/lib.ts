@@ -120,7 +120,9 @@ export async function startConnector(
   };
   const configPath = join(dir, 'config.json');
   await writeFile(configPath, JSON.stringify(config));
-  const child = ChildConnector.start(configPath, { ...process.env, ONEDRIVE_CONNECTOR_EMBEDDED_SECRET: sim.clientSecret });
+  // BENCH_CONNECTOR_NODE_OPTIONS: V8 flags for the connector only (e.g. --max-semi-space-size), not the bench process.
+  const nodeOptions = process.env['BENCH_CONNECTOR_NODE_OPTIONS'];
+  const child = ChildConnector.start(configPath, { ...process.env, ...(nodeOptions === undefined ? {} : { NODE_OPTIONS: nodeOptions }), ONEDRIVE_CONNECTOR_EMBEDDED_SECRET: sim.clientSecret });
   const close = async (): Promise<void> => {
     await child.stop(20_000);
     await rm(dir, { recursive: true, force: true });
