@@ -93,7 +93,7 @@ async function main(): Promise<void> {
     hugeBlobMiB: envNumber('BENCH_HUGE_BLOB_MIB', 256),
     hugeTimeoutSeconds: envNumber('BENCH_HUGE_TIMEOUT_SECONDS', 180),
     idleTenants: envNumber('BENCH_IDLE_TENANTS', 10_000),
-    idleSeconds: envNumber('BENCH_IDLE_SECONDS', 120),
+    idleSeconds: envNumber('BENCH_IDLE_SECONDS', 330),
     idleSteadySeconds: envNumber('BENCH_IDLE_STEADY_SECONDS', 30),
     quotaSeconds: envNumber('BENCH_QUOTA_SECONDS', 60),
     peerHours: envNumber('BENCH_PEER_HOURS', 12),
@@ -216,7 +216,8 @@ function tableRows(raw: { hotPath?: HotPathRun[]; e2e?: E2eRun[]; huge?: HugeBlo
   if (raw.idle) {
     const mb = (raw.idle.peakRssMiB * MiB) / MB;
     rows.push({ measurement: `Peak RSS, ${fmt(sizes.idleTenants)} idle tenants`, target: '≤ 512 MB', values: [mb], unit: 'MB', met: mb <= 512, note: `${fmt(raw.idle.polledTenants)} tenants polled within ${fmt(raw.idle.seconds)} s` });
-    if (raw.idle.steadyCpuCores !== undefined) rows.push({ measurement: `CPU at steady state, ${fmt(sizes.idleTenants)} idle tenants`, target: '≤ 10 % of a core', values: [raw.idle.steadyCpuCores * 100], unit: '% of a core', met: raw.idle.steadyCpuCores <= 0.1, note: `the run's last ${fmt(sizes.idleSteadySeconds)} s` });
+    if (raw.idle.pollingCpuCores !== undefined) rows.push({ measurement: `CPU before idle, ${fmt(sizes.idleTenants)} tenants listed every 60 s`, target: 'reported', values: [raw.idle.pollingCpuCores * 100], unit: '% of a core', note: `${fmt(sizes.idleSteadySeconds)} s ending 120 s after start` });
+    if (raw.idle.steadyCpuCores !== undefined) rows.push({ measurement: `CPU at steady state, ${fmt(sizes.idleTenants)} idle tenants`, target: '≤ 10 % of a core', values: [raw.idle.steadyCpuCores * 100], unit: '% of a core', met: raw.idle.steadyCpuCores <= 0.1, note: `the run's last ${fmt(sizes.idleSteadySeconds)} s: each tenant idle (3 empty listings, then one per 300 s)` });
     rows.push({ measurement: `SIGTERM → exit, ${fmt(sizes.idleTenants)} idle tenants`, target: 'well inside 30 s', values: [raw.idle.stopSeconds], unit: 's', digits: 1, met: raw.idle.stopSeconds < 15 && raw.idle.exitCode === 0, note: `exit code ${String(raw.idle.exitCode)}` });
   }
   if (raw.hotPath) {

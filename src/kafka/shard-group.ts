@@ -28,9 +28,29 @@ const RETRY_MS = 2_000;
  * mapping are the same thing.
  */
 export function shardOf(tenantId: string, count: number): number {
+  let shards = shardsByCount.get(count);
+  if (shards === undefined) shardsByCount.set(count, (shards = shardMemo(count)));
+  return shards(tenantId);
+}
+
+/** Shard lookups are hot (every poll, unit and sweep of every tenant): one partitioner per count, and each tenant's answer kept. */
+const shardsByCount = new Map<number, (tenantId: string) => number>();
+/** A pod holds at most ~10,000 tenants; past this the memo starts again rather than grow without end. */
+const MEMO_LIMIT = 100_000;
+
+function shardMemo(count: number): (tenantId: string) => number {
   const partitioner = Partitioners.DefaultPartitioner();
   const partitionMetadata = Array.from({ length: count }, (_, partitionId) => ({ partitionId, leader: 0, replicas: [0], isr: [0], partitionErrorCode: 0 }));
-  return partitioner({ topic: 'registry', partitionMetadata, message: { key: tenantId, value: null } });
+  const known = new Map<string, number>();
+  return (tenantId) => {
+    let shard = known.get(tenantId);
+    if (shard === undefined) {
+      shard = partitioner({ topic: 'registry', partitionMetadata, message: { key: tenantId, value: null } });
+      if (known.size >= MEMO_LIMIT) known.clear();
+      known.set(tenantId, shard);
+    }
+    return shard;
+  };
 }
 
 /**

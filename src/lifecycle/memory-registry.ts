@@ -18,6 +18,10 @@ export class MemoryTenantRegistry implements TenantRegistry {
     return [...this.#records.values()].map((r) => structuredClone(r));
   }
 
+  ids(): string[] {
+    return [...this.#records.keys()];
+  }
+
   get(tenantId: string): TenantRecord | undefined {
     const record = this.#records.get(tenantId.toLowerCase());
     return record === undefined ? undefined : structuredClone(record);

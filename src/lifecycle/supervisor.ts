@@ -134,7 +134,7 @@ export class Supervisor {
 
   /** Reconciles every tenant now (maintenance windows, purges); the sweep loop calls it. */
   async sweep(): Promise<void> {
-    for (const record of this.#d.registry.list()) void this.#enqueue(record.id, () => this.#reconcile(record.id));
+    for (const tenantId of this.#d.registry.ids()) void this.#enqueue(tenantId, () => this.#reconcile(tenantId));
     await this.settled();
   }
 
@@ -145,7 +145,7 @@ export class Supervisor {
   async rebalance(): Promise<void> {
     // Stopped: every poller is already stopped; what is kept stays readable (statuses after shutdown).
     if (this.#stopped) return;
-    const ids = new Set([...this.#d.registry.list().map((r) => r.id), ...this.#running.keys(), ...this.#connections.keys()]);
+    const ids = new Set([...this.#d.registry.ids(), ...this.#running.keys(), ...this.#connections.keys()]);
     for (const id of ids) void this.#enqueue(id, () => this.#reconcile(id));
     await this.settled();
   }

@@ -261,7 +261,7 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
     // After the fence: the shards' partitions of the cursors and published-ids topics are complete.
     load: async (shards) => {
       if (store instanceof KafkaCheckpointStore) await store.reload();
-      await loadRecentIds(new Set(registry.list().map((r) => r.id).filter((id) => shards.includes(shardOf(id)))));
+      await loadRecentIds(new Set(registry.ids().filter((id) => shards.includes(shardOf(id)))));
       await delivered?.reload?.();
     },
     reconcileTenants: () => supervisor.rebalance(),
@@ -364,7 +364,7 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
       const seeded = await seedRegistry(registry, config.tenants, clock.now());
       if (seeded.length > 0) logger.info({ tenants: seeded }, 'Added the config file\'s new tenants to the tenant registry');
       startedAtMs = clock.now();
-      tenantsAtStart = registry.list().length;
+      tenantsAtStart = registry.ids().length;
       supervisor.start();
       if (scaleOut !== undefined) {
         await scaleOut.start(takeOver(scaleOut.shardOf), 120_000);
@@ -375,7 +375,7 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
       }
       started = true;
       const owned = scaleOut?.status().owned;
-      logger.info({ tenants: registry.list().length, mode: c.deliveryMode, metrics: server?.url, ...(owned === undefined ? {} : { shards: owned }) }, 'Connector started');
+      logger.info({ tenants: registry.ids().length, mode: c.deliveryMode, metrics: server?.url, ...(owned === undefined ? {} : { shards: owned }) }, 'Connector started');
     },
     // Stop order: the supervisor drains its pollers (within the deadline) → the shard group leaves →
     // sinks, stores, registry, health probe and digests stop → HTTP agent and servers close. Safe twice.

@@ -23,5 +23,6 @@ describe('seeding the registry from the config file', () => {
     expect(registry.get(B)).toMatchObject({ origin: 'config', desiredState: 'active', status: { state: 'Initializing', reason: 'consent-granted' }, revision: 1 });
     expect(registry.get(B)?.history).toEqual([{ at: new Date(T0 + 1000).toISOString(), from: 'PendingConsent', to: 'Initializing', reason: 'consent-granted' }]);
     expect(await seedRegistry(registry, [{ id: B, cloud: 'commercial', plan: 'E5' }], T0 + 2000)).toEqual([]);
+    expect(registry.ids().sort()).toEqual([A, B]);
   });
 });
