@@ -95,7 +95,7 @@ export async function idleTenantsRun(tenants: number, seconds: number, steadySec
     const steadyCpuCores = await cpuCores(seconds - steadySeconds, seconds);
     sampler.sample();
     sampler.stop();
-    const measuredSeconds = (performance.now() - connector.startedAt) / 1000;
+    const measuredSeconds = (performance.now() - startedAt) / 1000;
     const polled = new Set(sim.stats.requests.filter((r) => r.endpoint === 'subscriptions-content' && r.status === 200).map((r) => r.tenantId)).size;
     const stopping = performance.now();
     const exitCode = await child.stop(60_000);

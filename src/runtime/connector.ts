@@ -406,4 +406,3 @@ export async function createConnector(config: ConnectorConfig, deps: ConnectorDe
     },
   };
 }
-
